@@ -1,0 +1,15 @@
+package io.cairn.raft;
+
+/**
+ * The state Raft must persist before answering any message that depends on it (Raft paper,
+ * Figure 2 "Persistent state"): the current term, the vote cast in it ({@code null} for none),
+ * and the commit index (persisted as an optimisation, never required for safety).
+ */
+public record HardState(long term, String votedFor, long commit) {
+    public static final HardState EMPTY = new HardState(0, null, 0);
+
+    public HardState {
+        if (term < 0) throw new IllegalArgumentException("term must be >= 0: " + term);
+        if (commit < 0) throw new IllegalArgumentException("commit must be >= 0: " + commit);
+    }
+}
