@@ -20,7 +20,7 @@ public class CairnException extends RuntimeException {
     public CairnException(ErrorCode code, String message, Map<String, Object> details) {
         super(message, null, false, false);
         this.code = Objects.requireNonNull(code, "code");
-        this.details = Map.copyOf(new LinkedHashMap<>(details));
+        this.details = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details));
     }
 
     public ErrorCode code() {
