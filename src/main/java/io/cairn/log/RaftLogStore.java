@@ -54,6 +54,8 @@ public final class RaftLogStore implements AutoCloseable {
     private final RaftLogOptions options;
     private final Connection conn;
     private final AtomicReference<Thread> user = new AtomicReference<>();
+    private final PreparedStatement insertEntry;
+    private final PreparedStatement updateHardState;
     private HardState hardState;
     private SnapshotMeta snapshot;
     private long lastIndex;
@@ -62,10 +64,12 @@ public final class RaftLogStore implements AutoCloseable {
     /** Tests only: runs inside each write transaction just before commit. */
     Runnable beforeCommitHook;
 
-    private RaftLogStore(Path file, RaftLogOptions options, Connection conn) {
+    private RaftLogStore(Path file, RaftLogOptions options, Connection conn) throws SQLException {
         this.file = file;
         this.options = options;
         this.conn = conn;
+        this.insertEntry = conn.prepareStatement("INSERT INTO entries (idx, term, type, data) VALUES (?, ?, ?, ?)");
+        this.updateHardState = conn.prepareStatement("UPDATE state SET term = ?, vote = ?, commit_index = ? WHERE id = 1");
     }
 
     public static RaftLogStore open(Path file) {
@@ -322,6 +326,8 @@ public final class RaftLogStore implements AutoCloseable {
         try {
             if (closed) return;
             closed = true;
+            insertEntry.close();
+            updateHardState.close();
             conn.close();
         } catch (SQLException e) {
             throw new LogStoreException("closing raft log " + file, e);
@@ -405,27 +411,21 @@ public final class RaftLogStore implements AutoCloseable {
                 ps.executeUpdate();
             }
         }
-        try (PreparedStatement ps = conn.prepareStatement(
-                "INSERT INTO entries (idx, term, type, data) VALUES (?, ?, ?, ?)")) {
-            for (Entry e : entries) {
-                ps.setLong(1, e.index());
-                ps.setLong(2, e.term());
-                ps.setInt(3, typeCode(e.type()));
-                ps.setBytes(4, e.data());
-                ps.addBatch();
-            }
-            ps.executeBatch();
+        for (Entry e : entries) {
+            insertEntry.setLong(1, e.index());
+            insertEntry.setLong(2, e.term());
+            insertEntry.setInt(3, typeCode(e.type()));
+            insertEntry.setBytes(4, e.data());
+            insertEntry.addBatch();
         }
+        insertEntry.executeBatch();
     }
 
     private void writeHardState(HardState hs) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "UPDATE state SET term = ?, vote = ?, commit_index = ? WHERE id = 1")) {
-            ps.setLong(1, hs.term());
-            ps.setString(2, hs.votedFor());
-            ps.setLong(3, hs.commit());
-            ps.executeUpdate();
-        }
+        updateHardState.setLong(1, hs.term());
+        updateHardState.setString(2, hs.votedFor());
+        updateHardState.setLong(3, hs.commit());
+        updateHardState.executeUpdate();
     }
 
     private void writeSnapshotMeta(SnapshotMeta meta) throws SQLException {
