@@ -42,7 +42,7 @@ public record TransportOptions(
         Objects.requireNonNull(host, "host");
         check(port >= 0 && port <= 65_535, "port", port);
         check(frameBytesMax >= 1 && frameBytesMax <= Integer.MAX_VALUE - 16, "frameBytesMax", frameBytesMax);
-        check(queueBytesMax >= frameBytesMax, "queueBytesMax (>= frameBytesMax)", queueBytesMax);
+        check(queueBytesMax >= frameBytesMax + 5L, "queueBytesMax (>= frameBytesMax + 5)", queueBytesMax);
         check(queueMessagesMax >= 1, "queueMessagesMax", queueMessagesMax);
         check(connectTimeoutMillis >= 1, "connectTimeoutMillis", connectTimeoutMillis);
         check(handshakeTimeoutMillis >= 1, "handshakeTimeoutMillis", handshakeTimeoutMillis);

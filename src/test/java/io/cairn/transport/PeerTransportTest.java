@@ -215,7 +215,7 @@ class PeerTransportTest {
 
     @Test
     void theMessageCountBoundsTheQueueToo() throws Exception {
-        TestNode a = TestNode.start(vertx, TransportOptions.of(CLUSTER, "a", "127.0.0.1", 0).withQueue(1 << 24, 5));
+        TestNode a = TestNode.start(vertx, TransportOptions.of(CLUSTER, "a", "127.0.0.1", 0).withQueue(1 << 25, 5));
         a.run(() -> a.transport.setPeers(Map.of("down", "127.0.0.1:1")));
         a.run(() -> {
             for (int i = 0; i < 20; i++) a.transport.send("down", payload(i, 4));
