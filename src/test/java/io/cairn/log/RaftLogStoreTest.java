@@ -22,6 +22,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -211,6 +212,30 @@ class RaftLogStoreTest {
         RaftLogStore.Restored r = reopen().load();
         assertThat(r.hardState()).isEqualTo(new HardState(1, "n1", 0));
         assertThat(describe(r.entries())).isEqualTo(describe(range(1, 5, 1)));
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS)
+    void overlappingCallsFromTwoThreadsAreRefused() throws Exception {
+        reopen();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        store.beforeCommitHook = () -> {
+            inside.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        Thread writer = new Thread(() -> store.persist(null, range(1, 3, 1)));
+        writer.start();
+        inside.await();
+        assertThatThrownBy(store::load).isInstanceOf(IllegalStateException.class).hasMessageContaining("two threads");
+        release.countDown();
+        writer.join();
+        store.beforeCommitHook = null;
+        assertThat(store.load().entries()).hasSize(3);
     }
 
     @Test
