@@ -1,0 +1,87 @@
+package io.cairn;
+
+import io.cairn.api.ApiVerticle;
+import io.cairn.api.RequestHandler;
+import io.cairn.config.CairnConfig;
+import io.cairn.node.CairnNode;
+import io.cairn.store.CairnException;
+import io.cairn.store.ErrorCode;
+import io.cairn.node.ForwardCodec;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A whole Cairn server in a Vert.x instance: the node (Raft, store, transport) and its HTTP front
+ * end. {@code java -jar cairn.jar} runs one; an application can embed one with
+ * {@link #start(Vertx, CairnConfig)}.
+ */
+public final class Cairn {
+    private final Vertx vertx;
+    private final CairnNode node;
+    private final RequestHandler handler;
+    private final List<String> apiDeployments = new ArrayList<>();
+    private int httpPort;
+
+    private Cairn(Vertx vertx, CairnNode node, RequestHandler handler) {
+        this.vertx = vertx;
+        this.node = node;
+        this.handler = handler;
+    }
+
+    /** Starts a node with {@code config} in {@code vertx}; fails with a clear message if it cannot. */
+    public static Future<Cairn> start(Vertx vertx, CairnConfig config) {
+        AtomicReference<RequestHandler> handlerRef = new AtomicReference<>();
+        return CairnNode.start(vertx, config, json -> {
+            RequestHandler h = handlerRef.get();
+            return h == null ? Future.succeededFuture(ForwardCodec.error(
+                    new CairnException(ErrorCode.NOT_READY, "the leader is still starting; retry")))
+                    : h.serveForwarded(json);
+        }, applied -> { }).compose(node -> {
+            RequestHandler handler = new RequestHandler(node);
+            handlerRef.set(handler);
+            Cairn cairn = new Cairn(vertx, node, handler);
+            return cairn.deployApi(config).map(cairn)
+                    .recover(e -> node.stop().transform(ignored -> Future.failedFuture(e)));
+        });
+    }
+
+    private Future<Void> deployApi(CairnConfig config) {
+        long bodyMax = config.requestBytesMax();
+        ApiVerticle first = new ApiVerticle(config.httpHost(), config.httpPort(), vx -> handler.httpApi().router(vx, bodyMax));
+        return vertx.deployVerticle(first).compose(id -> {
+            apiDeployments.add(id);
+            httpPort = first.actualPort();
+            int more = config.apiInstances() - 1;
+            if (more <= 0) return Future.succeededFuture();
+            DeploymentOptions options = new DeploymentOptions().setInstances(more);
+            return vertx.deployVerticle(() -> new ApiVerticle(config.httpHost(), httpPort,
+                    vx -> handler.httpApi().router(vx, bodyMax)), options).map(id2 -> {
+                        apiDeployments.add(id2);
+                        return null;
+                    });
+        });
+    }
+
+    public CairnNode node() {
+        return node;
+    }
+
+    /** The bound HTTP port (the configured one unless it was 0). */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** Stops the HTTP front end, then the node. */
+    public Future<Void> stop() {
+        Future<Void> chain = Future.succeededFuture();
+        for (String id : apiDeployments) {
+            chain = chain.transform(ar -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+        }
+        apiDeployments.clear();
+        return chain.transform(ar -> node.stop());
+    }
+}

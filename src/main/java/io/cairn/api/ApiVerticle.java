@@ -1,0 +1,59 @@
+package io.cairn.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP listener instance; the node deploys one per core and Vert.x spreads connections over
+ * them. It only translates: every request goes to the shared {@code service}, called on this
+ * verticle's event loop.
+ */
+public final class ApiVerticle extends VerticleBase {
+    private static final Logger log = LoggerFactory.getLogger(ApiVerticle.class);
+    /** Bounds on what a client can make the server hold before routing. */
+    private static final int INITIAL_LINE_BYTES_MAX = 8192;
+    private static final int HEADER_BYTES_MAX = 16384;
+
+    private final String host;
+    private final int port;
+    private final Function<io.vertx.core.Vertx, Router> routerFactory;
+    private HttpServer server;
+
+    public ApiVerticle(String host, int port, Function<io.vertx.core.Vertx, Router> routerFactory) {
+        this.host = host;
+        this.port = port;
+        this.routerFactory = routerFactory;
+    }
+
+    @Override
+    public Future<?> start() {
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(host)
+                .setPort(port)
+                .setMaxInitialLineLength(INITIAL_LINE_BYTES_MAX)
+                .setMaxHeaderSize(HEADER_BYTES_MAX)
+                .setIdleTimeout(300)
+                .setCompressionSupported(false);
+        server = vertx.createHttpServer(options).requestHandler(routerFactory.apply(vertx));
+        return server.listen()
+                .onSuccess(s -> log.debug("HTTP listening on {}:{}", host, s.actualPort()))
+                .recover(e -> Future.failedFuture(new IllegalStateException(
+                        "cannot listen for HTTP on " + host + ":" + port + ": " + e.getMessage(), e)));
+    }
+
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    /** The bound port (useful when the configured port was 0). */
+    public int actualPort() {
+        return server.actualPort();
+    }
+}

@@ -1,0 +1,60 @@
+package io.cairn.node;
+
+import io.cairn.raft.Election;
+import io.cairn.raft.ToElection;
+import io.cairn.raft.ToReplication;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+
+/**
+ * The election policy of this node (DESIGN.md): it hosts the pure {@link Election} on an event
+ * loop, feeds it ticks, peer (pre)vote messages and the records of the ReplicationVerticle, and
+ * sends its output on: messages to the transport, decisions to the ReplicationVerticle.
+ */
+final class ElectionVerticle extends VerticleBase {
+    private final NodeContext node;
+    private final Election election;
+    private MessageConsumer<Object> consumer;
+    private long tickTimer = -1;
+
+    ElectionVerticle(NodeContext node, Election election) {
+        this.node = node;
+        this.election = election;
+    }
+
+    @Override
+    public Future<?> start() {
+        consumer = vertx.eventBus().localConsumer(Bus.election(node.id()), msg -> {
+            Object body = msg.body();
+            if (body instanceof Bus.ToElectionMessage m) {
+                election.step(m.message());
+            } else if (body instanceof Bus.FromReplication f) {
+                for (ToElection r : f.records()) election.receive(r);
+            }
+            drain();
+        });
+        tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> {
+            election.tick();
+            drain();
+        });
+        return consumer.completion();
+    }
+
+    @Override
+    public Future<?> stop() {
+        vertx.cancelTimer(tickTimer);
+        return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    }
+
+    private void drain() {
+        if (!election.hasOutput()) return;
+        Election.Output out = election.drain();
+        if (!out.messages().isEmpty()) {
+            vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(out.messages()), LocalCodec.LOCAL);
+        }
+        for (ToReplication r : out.toReplication()) {
+            vertx.eventBus().send(Bus.replication(node.id()), new Bus.FromElection(r), LocalCodec.LOCAL);
+        }
+    }
+}

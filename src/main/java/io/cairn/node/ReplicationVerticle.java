@@ -1,0 +1,279 @@
+package io.cairn.node;
+
+import io.cairn.log.RaftLogStore;
+import io.cairn.raft.Membership;
+import io.cairn.raft.ProposeResult;
+import io.cairn.raft.ReadResult;
+import io.cairn.raft.Ready;
+import io.cairn.raft.Replication;
+import io.cairn.raft.SnapshotMeta;
+import io.cairn.raft.Status;
+import io.cairn.store.CairnException;
+import io.cairn.store.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only owner of Raft's durable truth on this node (DESIGN.md): it hosts the pure
+ * {@link Replication} and the {@link RaftLogStore}. A worker verticle: persisting a Ready blocks
+ * (one SQLite transaction, one fsync) and nothing else runs on its thread meanwhile. Events are
+ * handled one by one; the Ready is taken once the queue of events has been drained (a flush task
+ * queued behind them), so every proposal that arrived during the previous fsync shares the next one:
+ * that is the group commit.
+ */
+final class ReplicationVerticle extends VerticleBase {
+    private static final Logger log = LoggerFactory.getLogger(ReplicationVerticle.class);
+    /** Readies handled in one flush before yielding to queued events. */
+    private static final int READIES_PER_FLUSH_MAX = 8;
+
+    private final NodeContext node;
+    private final Replication replication;
+    private final RaftLogStore logStore;
+    private final Map<Long, Waiter<Long>> reads = new HashMap<>();
+    private long nextReadId = 1;
+    private boolean flushScheduled;
+    private MessageConsumer<Object> consumer;
+    private long tickTimer = -1;
+    private boolean failed;
+    private Membership lastMembership;
+
+    ReplicationVerticle(NodeContext node, Replication replication, RaftLogStore logStore) {
+        this.node = node;
+        this.replication = replication;
+        this.logStore = logStore;
+    }
+
+    @Override
+    public Future<?> start() {
+        consumer = vertx.eventBus().localConsumer(Bus.replication(node.id()), msg -> handle(msg.body()));
+        tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> {
+            if (failed) return;
+            replication.tick();
+            scheduleFlush();
+        });
+        node.state().publish(replication.status());
+        return consumer.completion();
+    }
+
+    @Override
+    public Future<?> stop() {
+        vertx.cancelTimer(tickTimer);
+        reads.values().forEach(w -> w.fail(new CairnException(ErrorCode.NOT_READY, "the node is stopping")));
+        reads.clear();
+        return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    }
+
+    private void handle(Object body) {
+        if (failed) {
+            refuse(body);
+            return;
+        }
+        try {
+            dispatch(body);
+        } catch (RuntimeException e) {
+            fatal(e);
+            return;
+        }
+        scheduleFlush();
+    }
+
+    private void dispatch(Object body) {
+        if (body instanceof Bus.PeerMessage m) {
+            replication.step(m.message());
+        } else if (body instanceof Bus.FromElection f) {
+            replication.receive(f.record());
+        } else if (body instanceof Bus.Propose p) {
+            propose(p);
+        } else if (body instanceof Bus.ReadBarrier r) {
+            readBarrier(r);
+        } else if (body instanceof Bus.ChangeMembership c) {
+            changeMembership(c);
+        } else if (body instanceof Bus.TransferLeadership t) {
+            transfer(t);
+        } else if (body instanceof Bus.SnapshotTaken s) {
+            compact(s);
+        } else {
+            throw new IllegalStateException("unexpected message " + body.getClass().getName());
+        }
+    }
+
+    private void propose(Bus.Propose p) {
+        ProposeResult r = replication.propose(p.data());
+        if (r instanceof ProposeResult.Accepted a) {
+            if (!node.proposals().register(a.index(), a.term(), p.waiter())) {
+                p.waiter().fail(new CairnException(ErrorCode.NOT_READY, "too many writes are waiting; retry"));
+            }
+        } else {
+            p.waiter().fail(refusal(r));
+        }
+    }
+
+    static CairnException refusal(ProposeResult r) {
+        if (r instanceof ProposeResult.NotLeader) {
+            return new CairnException(ErrorCode.NO_LEADER, "this node is not the leader and knows no leader right now; retry");
+        }
+        ProposeResult.Reason reason = ((ProposeResult.Refused) r).reason();
+        return switch (reason) {
+            case TOO_LARGE -> new CairnException(ErrorCode.PAYLOAD_TOO_LARGE, "the write is larger than a log entry may be");
+            case BACKPRESSURE -> new CairnException(ErrorCode.NOT_READY, "too many writes wait for commit; retry");
+            case TRANSFERRING -> new CairnException(ErrorCode.NO_LEADER, "leadership is being transferred; retry");
+            case CHANGE_PENDING -> new CairnException(ErrorCode.CONFLICT,
+                    "another membership change is in progress, or the leader is new; retry shortly");
+            case INVALID_CHANGE -> new CairnException(ErrorCode.BAD_REQUEST, "that membership change is not possible");
+        };
+    }
+
+    private void readBarrier(Bus.ReadBarrier r) {
+        if (r.lease()) {
+            OptionalLong idx = replication.leaseReadIndex();
+            if (idx.isPresent()) {
+                r.waiter().complete(idx.getAsLong());
+                return;
+            }
+        }
+        long id = nextReadId++;
+        reads.put(id, r.waiter());
+        replication.readIndex(id);
+    }
+
+    private void changeMembership(Bus.ChangeMembership c) {
+        ProposeResult r = replication.proposeMembership(c.change());
+        if (r instanceof ProposeResult.Accepted a) {
+            node.proposals().register(a.index(), a.term(), node.membershipWaiter(c.waiter(), a.index()));
+        } else {
+            c.waiter().fail(refusal(r));
+        }
+    }
+
+    private void transfer(Bus.TransferLeadership t) {
+        if (replication.transferLeadership(t.to())) {
+            node.awaitLeader(t.to(), t.waiter());
+        } else {
+            t.waiter().fail(new CairnException(ErrorCode.BAD_REQUEST,
+                    "cannot transfer leadership to '" + t.to() + "': this node is not the leader or that node is not a voter"));
+        }
+    }
+
+    private void compact(Bus.SnapshotTaken s) {
+        if (s.index() <= replication.snapshotMeta().index()) return;
+        SnapshotMeta meta = replication.snapshotMetaAt(s.index());
+        replication.compact(meta);
+        logStore.compact(meta);
+        log.info("{} snapshot at index {} (term {}); log compacted", node.id(), meta.index(), meta.term());
+    }
+
+    private void scheduleFlush() {
+        if (flushScheduled || failed) return;
+        flushScheduled = true;
+        context.runOnContext(v -> flush());
+    }
+
+    private void flush() {
+        flushScheduled = false;
+        try {
+            for (int i = 0; i < READIES_PER_FLUSH_MAX && replication.hasReady(); i++) {
+                Ready rd = replication.ready();
+                persist(rd);
+                replication.advance(rd);
+                act(rd);
+            }
+        } catch (RuntimeException e) {
+            fatal(e);
+            return;
+        }
+        publishStatus();
+        if (replication.hasReady()) scheduleFlush();
+    }
+
+    private void publishStatus() {
+        Status st = replication.status();
+        node.state().publish(st);
+        if (!st.membership().equals(lastMembership)) {
+            lastMembership = st.membership();
+            vertx.eventBus().send(Bus.transport(node.id()), new Bus.Peers(st.membership()), LocalCodec.LOCAL);
+        }
+    }
+
+    private void persist(Ready rd) {
+        for (Ready.SnapshotChunk c : rd.snapshotChunks()) {
+            node.snapshots().writeChunk(c.meta(), c.offset(), c.data(), c.last());
+        }
+        if (rd.snapshotToInstall() != null) {
+            SnapshotMeta meta = rd.snapshotToInstall();
+            var file = node.snapshots().completeReceived(meta);
+            logStore.installSnapshot(meta);
+            // Sent before any later committed entry, on the same address: the state machine restores first.
+            vertx.eventBus().send(Bus.stateMachine(node.id()), new Bus.Install(meta, file), LocalCodec.LOCAL);
+        }
+        if (rd.hardState() != null || !rd.entries().isEmpty()) {
+            long started = System.nanoTime();
+            logStore.persist(rd.hardState(), rd.entries());
+            node.metrics().persisted(rd.entries().size(), System.nanoTime() - started);
+        }
+    }
+
+    private void act(Ready rd) {
+        if (!rd.messages().isEmpty()) {
+            vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(rd.messages()), LocalCodec.LOCAL);
+        }
+        if (!rd.toElection().isEmpty()) {
+            vertx.eventBus().send(Bus.election(node.id()), new Bus.FromReplication(rd.toElection()), LocalCodec.LOCAL);
+        }
+        if (!rd.committedEntries().isEmpty()) {
+            vertx.eventBus().send(Bus.stateMachine(node.id()), new Bus.Apply(rd.committedEntries()), LocalCodec.LOCAL);
+        }
+        for (ReadResult r : rd.readResults()) answerRead(r);
+        for (Ready.SnapshotRead r : rd.snapshotReads()) serveSnapshotRead(r);
+    }
+
+    private void answerRead(ReadResult r) {
+        Waiter<Long> w = reads.remove(r.requestId());
+        if (w == null) return;
+        if (r instanceof ReadResult.Confirmed c) {
+            w.complete(c.index());
+            return;
+        }
+        ReadResult.Reason reason = ((ReadResult.Failed) r).reason();
+        w.fail(switch (reason) {
+            case NOT_LEADER, LEADERSHIP_LOST -> new CairnException(ErrorCode.NO_LEADER,
+                    "no leader could confirm the read right now; retry");
+            case TIMEOUT -> new CairnException(ErrorCode.TIMEOUT, "the leader could not confirm the read in time");
+            case BACKPRESSURE -> new CairnException(ErrorCode.NOT_READY, "too many reads are waiting; retry");
+        });
+    }
+
+    private void serveSnapshotRead(Ready.SnapshotRead r) {
+        var chunk = node.snapshots().readChunk(r.meta(), r.offset(), r.bytesMax());
+        if (chunk.isPresent()) {
+            replication.snapshotChunkRead(r.peer(), r.meta(), r.offset(), chunk.get().data(), chunk.get().last());
+        } else {
+            replication.snapshotUnavailable(r.peer(), r.meta());
+        }
+        scheduleFlush();
+    }
+
+    private void refuse(Object body) {
+        CairnException e = new CairnException(ErrorCode.NOT_READY, "this node stopped replicating after a storage fault");
+        if (body instanceof Bus.Propose p) p.waiter().fail(e);
+        if (body instanceof Bus.ReadBarrier r) r.waiter().fail(e);
+        if (body instanceof Bus.ChangeMembership c) c.waiter().fail(e);
+        if (body instanceof Bus.TransferLeadership t) t.waiter().fail(e);
+    }
+
+    /**
+     * A broken invariant or a storage fault: the in-memory state can no longer be trusted, so this
+     * node stops taking part in Raft (it answers {@code not_ready}) until restarted from its files.
+     */
+    private void fatal(RuntimeException e) {
+        if (failed) return;
+        failed = true;
+        log.error("{} replication stopped: {}", node.id(), e.toString(), e);
+        node.replicationFailed(e);
+    }
+}

@@ -1,0 +1,132 @@
+package io.cairn.node;
+
+import io.cairn.raft.Entry;
+import io.cairn.raft.EntryType;
+import io.cairn.store.ApplyResult;
+import io.cairn.store.Command;
+import io.cairn.store.CommandCodec;
+import io.cairn.store.DocumentStore;
+import io.cairn.store.IndexedCommand;
+import io.cairn.store.SnapshotInfo;
+import io.cairn.store.StoreOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies committed entries to {@code state.db} in order (the only writer of it), resolves the
+ * proposals waiting on them, raises the applied index, and takes snapshots every
+ * {@code snapshotEntries} applied entries. A worker verticle: applies are blocking JDBC.
+ */
+final class StateMachineVerticle extends VerticleBase {
+    private static final Logger log = LoggerFactory.getLogger(StateMachineVerticle.class);
+
+    private final NodeContext node;
+    private final Path dbFile;
+    private final StoreOptions storeOptions;
+    private final Consumer<Long> onApplied;
+    private long lastSnapshotIndex;
+    private MessageConsumer<Object> consumer;
+
+    /** {@code onApplied} hears every new applied index (change streams wake on it). */
+    StateMachineVerticle(NodeContext node, Path dbFile, StoreOptions storeOptions, long lastSnapshotIndex,
+                         Consumer<Long> onApplied) {
+        this.node = node;
+        this.dbFile = dbFile;
+        this.storeOptions = storeOptions;
+        this.lastSnapshotIndex = lastSnapshotIndex;
+        this.onApplied = onApplied;
+    }
+
+    @Override
+    public Future<?> start() {
+        consumer = vertx.eventBus().localConsumer(Bus.stateMachine(node.id()), msg -> {
+            Object body = msg.body();
+            if (body instanceof Bus.Apply a) {
+                apply(a.entries());
+            } else if (body instanceof Bus.Install i) {
+                install(i);
+            } else if (body instanceof Bus.TakeSnapshot t) {
+                try {
+                    t.waiter().complete(snapshot());
+                } catch (RuntimeException e) {
+                    t.waiter().fail(e);
+                }
+            }
+        });
+        return consumer.completion();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    }
+
+    private void apply(List<Entry> entries) {
+        DocumentStore store = node.store();
+        List<IndexedCommand> batch = new ArrayList<>(entries.size());
+        for (Entry e : entries) batch.add(new IndexedCommand(e.index(), e.term(), command(e)));
+        List<ApplyResult> results = store.applyBatch(batch);
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            node.proposals().applied(e.index(), e.term(), results.get(i));
+        }
+        long last = entries.get(entries.size() - 1).index();
+        node.metrics().applied(entries.size());
+        node.applied().advance(last);
+        onApplied.accept(last);
+        if (last - lastSnapshotIndex >= node.config().snapshotEntries()) {
+            try {
+                snapshot();
+            } catch (RuntimeException ex) {
+                log.warn("{} snapshot at {} failed: {}", node.id(), last, ex.toString());
+            }
+        }
+    }
+
+    private Command command(Entry e) {
+        if (e.type() != EntryType.NORMAL) return Command.Noop.INSTANCE;
+        try {
+            return CommandCodec.decode(e.data());
+        } catch (RuntimeException ex) {
+            // Every replica decodes the same bytes the same way, so skipping stays deterministic.
+            log.error("{} entry {} holds no readable command; applied as a no-op: {}", node.id(), e.index(), ex.toString());
+            return Command.Noop.INSTANCE;
+        }
+    }
+
+    /** Writes a snapshot of the current state and tells the ReplicationVerticle to compact up to it. */
+    private long snapshot() {
+        long started = System.nanoTime();
+        Path tmp = node.snapshots().temp();
+        SnapshotInfo info = node.store().snapshot(tmp);
+        if (info.index() == 0) {
+            tmp.toFile().delete();
+            return 0;
+        }
+        Path file = node.snapshots().commit(tmp, info.index(), info.term());
+        lastSnapshotIndex = info.index();
+        node.metrics().snapshot(System.nanoTime() - started);
+        vertx.eventBus().send(Bus.replication(node.id()), new Bus.SnapshotTaken(info.index(), file), LocalCodec.LOCAL);
+        return info.index();
+    }
+
+    private void install(Bus.Install i) {
+        DocumentStore old = node.swapStore(null);
+        if (old != null) old.close();
+        DocumentStore.restore(i.file(), dbFile);
+        DocumentStore fresh = DocumentStore.open(dbFile, storeOptions);
+        node.swapStore(fresh);
+        lastSnapshotIndex = i.meta().index();
+        node.proposals().supersededUpTo(i.meta().index());
+        node.applied().advance(fresh.appliedIndex());
+        onApplied.accept(fresh.appliedIndex());
+        log.info("{} installed the leader's snapshot at index {}", node.id(), i.meta().index());
+    }
+}
