@@ -47,7 +47,11 @@ public final class Main {
             cairn = Cairn.start(vertx, config).await(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.error("cairn could not start: {}", e.getMessage(), e);
-            vertx.close().await(10, TimeUnit.SECONDS);
+            try {
+                vertx.close().await(10, TimeUnit.SECONDS);
+            } catch (Exception closeFailed) {
+                log.warn("vert.x did not close: {}", closeFailed.toString());
+            }
             System.exit(1);
             return;
         }

@@ -268,6 +268,7 @@ public final class HttpApi {
         if (rev instanceof Number n) resp.putHeader("X-Cairn-Rev", Long.toString(n.longValue()));
         Map<String, Object> shown = new java.util.LinkedHashMap<>(e.details());
         shown.remove("allow");
+        shown.remove("rev");
         resp.putHeader(HttpHeaders.CONTENT_TYPE, JSON_TYPE).end(Errors.body(e.code(), e.getMessage(), shown).encode());
     }
 

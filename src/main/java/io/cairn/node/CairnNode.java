@@ -87,7 +87,7 @@ public final class CairnNode {
             CairnNode node = new CairnNode(vertx, config, ctx, logStore);
             node.replication = replication;
             return node;
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             logStore.close();
             throw e;
         }
