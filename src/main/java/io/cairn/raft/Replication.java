@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -269,26 +270,33 @@ public final class Replication {
 
     /**
      * Drops the log prefix that the application's snapshot {@code meta} covers. Call after the
-     * snapshot file is durable. {@code meta} must be {@link #snapshotMetaAt(long)} of an index at most
-     * {@link Status#appliedIndex()}.
+     * snapshot file is durable. Returns false (and does nothing) if the log already starts at or
+     * after {@code meta.index()}, e.g. because a snapshot from the leader was installed meanwhile.
+     *
+     * @throws IllegalArgumentException if {@code meta.index()} is beyond {@link Status#appliedIndex()}
+     *                                  or {@code meta} disagrees with the log (term or membership)
      */
-    public void compact(SnapshotMeta meta) {
+    public boolean compact(SnapshotMeta meta) {
         Objects.requireNonNull(meta, "meta");
+        if (meta.index() <= log.snapshot().index()) return false;
         if (meta.index() > appliedIndex) {
             throw new IllegalArgumentException("compact " + meta.index() + " beyond applied " + appliedIndex);
         }
-        if (meta.index() <= log.snapshot().index()) return;
-        if (!meta.equals(snapshotMetaAt(meta.index()))) {
+        if (!meta.equals(snapshotMetaAt(meta.index()).orElse(null))) {
             throw new IllegalArgumentException("snapshot meta does not match the log: " + meta);
         }
         log.compact(meta);
+        return true;
     }
 
-    /** The meta of a snapshot taken at {@code index}, which must be in the log (not compacted). */
-    public SnapshotMeta snapshotMetaAt(long index) {
+    /**
+     * The meta of a snapshot taken at {@code index}: the term of that entry and the membership in
+     * force there. Empty if {@code index} is not in the log (compacted, or beyond its end).
+     */
+    public Optional<SnapshotMeta> snapshotMetaAt(long index) {
         long t = log.term(index);
-        if (t < 0) throw new IllegalArgumentException("index " + index + " not in the log");
-        return new SnapshotMeta(index, t, log.membershipAt(index));
+        if (t < 0 || index == 0) return Optional.empty();
+        return Optional.of(new SnapshotMeta(index, t, log.membershipAt(index)));
     }
 
     /**
@@ -809,7 +817,10 @@ public final class Replication {
         pr.probeSent = false;
         pr.ackedReadSeq = Math.max(pr.ackedReadSeq, h.readSeq());
         pr.ackedSentTick = Math.max(pr.ackedSentTick, h.sentTick());
-        if (pr.match < log.lastIndex()) sendAppend(pr, false);
+        // Appends may have been lost: free a slot, and send even an empty append, whose rejection
+        // (if the follower misses entries) moves it back to probing (as etcd-io/raft does).
+        if (pr.state == Progress.State.REPLICATE && pr.isPaused(config.inflightMax())) pr.inflight.pollFirst();
+        if (pr.match < log.lastIndex()) sendAppend(pr, true);
         maybeConfirmReads();
     }
 
