@@ -84,6 +84,10 @@ class StoreModelPropertyTest {
 
     @Provide
     Arbitrary<List<Command>> commands() {
+        return arbCommands();
+    }
+
+    static Arbitrary<Command> arbCommand() {
         Arbitrary<String> coll = Arbitraries.of(COLLS);
         Arbitrary<Command> txn = op().list().ofMinSize(1).ofMaxSize(3).map(ops -> new Command.Txn(ops, 0));
         Arbitrary<Command> createIndex = Combinators.combine(coll, indexSpec()).as((c, s) -> new Command.CreateIndex(c, s, 0));
@@ -94,8 +98,11 @@ class StoreModelPropertyTest {
         Arbitrary<Command> dropColl = coll.map(c -> new Command.DropCollection(c, 0));
         return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(30, txn), net.jqwik.api.Tuple.of(4, createIndex),
                 net.jqwik.api.Tuple.of(1, dropIndex), net.jqwik.api.Tuple.of(2, createColl), net.jqwik.api.Tuple.of(1, dropColl),
-                net.jqwik.api.Tuple.of(1, Arbitraries.just(Command.Noop.INSTANCE)))
-                .list().ofMinSize(10).ofMaxSize(150);
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(Command.Noop.INSTANCE)));
+    }
+
+    static Arbitrary<List<Command>> arbCommands() {
+        return arbCommand().list().ofMinSize(10).ofMaxSize(150);
     }
 
     @Property(tries = 100)
