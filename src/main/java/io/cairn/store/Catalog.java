@@ -1,0 +1,146 @@
+package io.cairn.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Immutable view of the catalog: collections and their indexes, as of {@link #version} (the
+ * revision of the last catalog change). SQL table names come from internal numeric ids
+ * ({@code c_17}, {@code i_18}), never from client names: SQLite identifiers are case-insensitive,
+ * API names are not, and numbers need no quoting.
+ */
+final class Catalog {
+    record IndexDef(long id, IndexSpec spec, String[][] paths) {
+        static IndexDef of(long id, IndexSpec spec) {
+            String[][] paths = new String[spec.fields().size()][];
+            for (int i = 0; i < paths.length; i++) paths[i] = spec.fields().get(i).split("\\.", -1);
+            return new IndexDef(id, spec, paths);
+        }
+
+        String table() {
+            return "i_" + id;
+        }
+
+        String name() {
+            return spec.name();
+        }
+
+        int width() {
+            return paths.length;
+        }
+
+        /** Value keys of {@code doc} for this index, or null if some field is absent or not a scalar. */
+        byte[][] entry(Object doc) {
+            byte[][] out = new byte[paths.length][];
+            for (int i = 0; i < paths.length; i++) {
+                byte[] k = ValueKey.encode(Json.at(doc, paths[i]));
+                if (k == null) return null;
+                out[i] = k;
+            }
+            return out;
+        }
+    }
+
+    record CollectionDef(long id, String name, long createdRev, List<IndexDef> indexes) {
+        CollectionDef {
+            List<IndexDef> sorted = new ArrayList<>(indexes);
+            sorted.sort((a, b) -> a.name().compareTo(b.name()));
+            indexes = Collections.unmodifiableList(sorted);
+        }
+
+        String table() {
+            return "c_" + id;
+        }
+
+        IndexDef index(String name) {
+            for (IndexDef d : indexes) {
+                if (d.name().equals(name)) return d;
+            }
+            return null;
+        }
+
+        List<IndexSpec> specs() {
+            List<IndexSpec> out = new ArrayList<>(indexes.size());
+            for (IndexDef d : indexes) out.add(d.spec());
+            return out;
+        }
+
+        CollectionDef withIndex(IndexDef d) {
+            List<IndexDef> l = new ArrayList<>(indexes);
+            l.add(d);
+            return new CollectionDef(id, name, createdRev, l);
+        }
+
+        CollectionDef withoutIndex(String indexName) {
+            List<IndexDef> l = new ArrayList<>(indexes);
+            l.removeIf(d -> d.name().equals(indexName));
+            return new CollectionDef(id, name, createdRev, l);
+        }
+    }
+
+    static final Catalog EMPTY = new Catalog(0, new TreeMap<>());
+
+    final long version;
+    private final TreeMap<String, CollectionDef> byName;
+
+    private Catalog(long version, TreeMap<String, CollectionDef> byName) {
+        this.version = version;
+        this.byName = byName;
+    }
+
+    CollectionDef get(String name) {
+        return byName.get(name);
+    }
+
+    int size() {
+        return byName.size();
+    }
+
+    /** Collections in name order. */
+    List<CollectionDef> all() {
+        return new ArrayList<>(byName.values());
+    }
+
+    Catalog with(long version, CollectionDef c) {
+        TreeMap<String, CollectionDef> m = new TreeMap<>(byName);
+        m.put(c.name(), c);
+        return new Catalog(version, m);
+    }
+
+    Catalog without(long version, String name) {
+        TreeMap<String, CollectionDef> m = new TreeMap<>(byName);
+        m.remove(name);
+        return new Catalog(version, m);
+    }
+
+    /** Reads the catalog tables inside the caller's transaction. */
+    static Catalog load(Connection c, long version) throws SQLException {
+        Map<String, List<IndexDef>> idx = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT collection, name, id, fields, is_unique FROM indexes");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                List<String> fields = new ArrayList<>();
+                for (Object f : (List<?>) Json.parse(rs.getString(4), 4)) fields.add((String) f);
+                IndexSpec spec = new IndexSpec(rs.getString(2), fields, rs.getInt(5) != 0);
+                idx.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(IndexDef.of(rs.getLong(3), spec));
+            }
+        }
+        TreeMap<String, CollectionDef> m = new TreeMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT name, id, created_rev FROM collections");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                String name = rs.getString(1);
+                m.put(name, new CollectionDef(rs.getLong(2), name, rs.getLong(3), idx.getOrDefault(name, List.of())));
+            }
+        }
+        return new Catalog(version, m);
+    }
+}

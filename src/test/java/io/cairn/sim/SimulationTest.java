@@ -1,0 +1,50 @@
+package io.cairn.sim;
+
+import static org.assertj.core.api.Assertions.fail;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the simulator over many seeds: {@code -Dcairn.sim.seeds=N} (default 2000; the Maven profile
+ * {@code sim-long} sets 50000), or exactly one with {@code -Dcairn.sim.seed=S} (add
+ * {@code -Dcairn.sim.trace=true} to print its events).
+ */
+class SimulationTest {
+    @Test
+    void seeds() {
+        String one = System.getProperty("cairn.sim.seed");
+        boolean trace = Boolean.getBoolean("cairn.sim.trace");
+        long first = one != null ? Long.parseLong(one) : 1;
+        long count = one != null ? 1 : Long.getLong("cairn.sim.seeds", 2000);
+        long start = System.nanoTime();
+        long events = 0;
+        long commits = 0;
+        long snapshots = 0;
+        long reads = 0;
+        long leases = 0;
+        long changes = 0;
+        long healMax = 0;
+        for (long seed = first; seed < first + count; seed++) {
+            Simulator.Options o = Simulator.Options.forSeed(seed);
+            Simulator.Result r;
+            try {
+                r = new Simulator(seed, new Simulator.Options(o.nodes(), o.chaosTicks(), o.healTicksMax(), trace)).run();
+            } catch (Simulator.Failure f) {
+                f.printStackTrace(System.out);
+                fail(f.getMessage() + "\nreplay: mvn -B test -Dtest=SimulationTest -Dcairn.sim.seed=" + f.seed, f);
+                return;
+            }
+            events += r.events();
+            commits += r.commits();
+            snapshots += r.snapshotsInstalled();
+            reads += r.readsConfirmed();
+            leases += r.leaseReads();
+            changes += r.membershipChanges();
+            healMax = Math.max(healMax, r.healTicks());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("simulated %d seeds in %.1f s: %d events, %d commits, %d snapshots installed, "
+                        + "%d reads confirmed, %d lease reads, %d membership changes, slowest recovery %d ticks%n",
+                count, seconds, events, commits, snapshots, reads, leases, changes, healMax);
+    }
+}
