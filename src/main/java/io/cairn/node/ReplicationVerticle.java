@@ -162,7 +162,9 @@ final class ReplicationVerticle extends VerticleBase {
 
     private void compact(Bus.SnapshotTaken s) {
         if (s.index() <= replication.snapshotMeta().index()) return;
-        SnapshotMeta meta = replication.snapshotMetaAt(s.index());
+        var found = replication.snapshotMetaAt(s.index());
+        if (found.isEmpty()) return;
+        SnapshotMeta meta = found.get();
         replication.compact(meta);
         logStore.compact(meta);
         log.info("{} snapshot at index {} (term {}); log compacted", node.id(), meta.index(), meta.term());
