@@ -124,7 +124,8 @@ public final class HttpApi {
         requireMethod(method, List.of(HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE));
         if (method == HttpMethod.GET) return service.apply(new ApiRequest.GetCollection(c, readOptions(ctx)));
         if (method == HttpMethod.DELETE) return service.apply(new ApiRequest.DropCollection(c));
-        String body = ctx.body().length() == 0 ? null : body(ctx, false);
+        Buffer raw = ctx.body().buffer();
+        String body = raw == null || raw.length() == 0 ? null : body(ctx, false);
         return service.apply(new ApiRequest.PutCollection(c, body));
     }
 

@@ -178,7 +178,7 @@ public final class CommandCodec {
             } else if (op instanceof Op.Insert p) {
                 write(2);
                 string(p.collection());
-                string(p.key());
+                string(p.key() == null ? "" : p.key()); // "" (never a valid key): generate one
                 string(p.docJson());
             } else if (op instanceof Op.Patch p) {
                 write(3);
@@ -290,7 +290,7 @@ public final class CommandCodec {
                 case 2: {
                     String c = string();
                     String k = string();
-                    return new Op.Insert(c, k, string());
+                    return new Op.Insert(c, k.isEmpty() ? null : k, string());
                 }
                 case 3: {
                     String c = string();

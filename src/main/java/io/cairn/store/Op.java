@@ -29,13 +29,14 @@ public sealed interface Op {
     }
 
     /**
-     * Create a document under a key the leader chose; {@code conflict} (409) if the key exists.
-     * Creates the collection if it does not exist.
+     * Create a document; {@code conflict} (409) if the key exists. Creates the collection if it does
+     * not exist. A {@code null} key asks the state machine to make one at apply time: {@link #generatedKey}
+     * of the entry's index and the op's position, so generated keys sort in commit order on every
+     * replica and across leader changes.
      */
     record Insert(String collection, String key, String docJson) implements Op {
         public Insert {
             Objects.requireNonNull(collection, "collection");
-            Objects.requireNonNull(key, "key");
             Objects.requireNonNull(docJson, "docJson");
         }
     }
@@ -71,5 +72,10 @@ public sealed interface Op {
             Objects.requireNonNull(collection, "collection");
             Objects.requireNonNull(key, "key");
         }
+    }
+
+    /** The key made for the insert at position {@code opIndex} of the entry at {@code index}: 20 hex digits. */
+    static String generatedKey(long index, int opIndex) {
+        return String.format("%016x%04x", index, opIndex);
     }
 }

@@ -278,7 +278,7 @@ public final class Validation {
             Op op = t.ops().get(i);
             try {
                 name("collection", op.collection());
-                key(op.key());
+                if (!(op instanceof Op.Insert && op.key() == null)) key(op.key());
                 if (op instanceof Op.Put p) {
                     ifRev(p.ifRev());
                     parsed[i] = document(p.docJson(), o);

@@ -177,8 +177,12 @@ final class Writer implements AutoCloseable {
         Object[] parsed = Validation.txn(t, o);
         List<ApplyResult.OpResult> out = new ArrayList<>(t.ops().size());
         for (int i = 0; i < parsed.length; i++) {
+            Op op = t.ops().get(i);
+            if (op instanceof Op.Insert ins && ins.key() == null) {
+                op = new Op.Insert(ins.collection(), Op.generatedKey(index, i), ins.docJson());
+            }
             try {
-                out.add(applyOp(index, t.ops().get(i), parsed[i]));
+                out.add(applyOp(index, op, parsed[i]));
             } catch (CairnException e) {
                 throw Validation.withFailedOp(e, i);
             }
