@@ -195,6 +195,10 @@ final class ReplicationVerticle extends VerticleBase {
 
     private void publishStatus() {
         Status st = replication.status();
+        Status before = node.state().status();
+        if (before.role() != st.role() || !java.util.Objects.equals(before.leaderId(), st.leaderId())) {
+            log.info("{} is {} in term {}; leader {}", node.id(), st.role(), st.term(), st.leaderId());
+        }
         node.state().publish(st);
         if (!st.membership().equals(lastMembership)) {
             lastMembership = st.membership();
@@ -204,6 +208,8 @@ final class ReplicationVerticle extends VerticleBase {
 
     private void persist(Ready rd) {
         for (Ready.SnapshotChunk c : rd.snapshotChunks()) {
+            log.debug("{} received snapshot {} chunk at {} ({} bytes, last {})", node.id(), c.meta().index(), c.offset(),
+                    c.data().length, c.last());
             node.snapshots().writeChunk(c.meta(), c.offset(), c.data(), c.last());
         }
         if (rd.snapshotToInstall() != null) {
@@ -252,6 +258,7 @@ final class ReplicationVerticle extends VerticleBase {
 
     private void serveSnapshotRead(Ready.SnapshotRead r) {
         var chunk = node.snapshots().readChunk(r.meta(), r.offset(), r.bytesMax());
+        log.debug("{} serves snapshot {} at {} to {}: {}", node.id(), r.meta().index(), r.offset(), r.peer(), chunk.isPresent());
         if (chunk.isPresent()) {
             replication.snapshotChunkRead(r.peer(), r.meta(), r.offset(), chunk.get().data(), chunk.get().last());
         } else {

@@ -86,7 +86,7 @@ final class TestCluster implements AutoCloseable {
         env.put("CAIRN_DATA_DIR", dataDir(id).toString());
         env.put("CAIRN_PEERS", peers.toString());
         env.put("CAIRN_API_INSTANCES", "1");
-        env.put("CAIRN_TICK_MS", "20");
+        env.put("CAIRN_TICK_MS", "50");
         env.put("CAIRN_ELECTION_TICKS", "10");
         env.put("CAIRN_HEARTBEAT_TICKS", "1");
         env.put("CAIRN_WRITE_TIMEOUT_MS", "3000");
