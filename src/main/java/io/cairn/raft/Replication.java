@@ -252,7 +252,7 @@ public final class Replication {
      * {@code electionTicks}. Returns whether a transfer started.
      */
     public boolean transferLeadership(String to) {
-        if (role != Role.LEADER || to.equals(id) || !log.membership().isVoter(to) || to.equals(transferee)) {
+        if (role != Role.LEADER || to.equals(id) || !log.isVoter(to) || to.equals(transferee)) {
             return false;
         }
         Progress pr = progress.get(to);
@@ -331,10 +331,9 @@ public final class Replication {
     public boolean hasReady() {
         if (outstanding != null) return false;
         return broadcastPending || !outbox.isEmpty() || inProgressIndex < log.lastIndex()
-                || !hardState().equals(handedOutHardState) || applyingIndex < commit
+                || hardState() != handedOutHardState || applyingIndex < commit
                 || !readResults.isEmpty() || !snapshotChunks.isEmpty() || snapshotToInstall != null
-                || !snapshotReads.isEmpty() || !toElection.isEmpty()
-                || !view().equals(lastView);
+                || !snapshotReads.isEmpty() || !toElection.isEmpty() || viewChanged();
     }
 
     /**
@@ -383,10 +382,16 @@ public final class Replication {
         if (role == Role.LEADER && maybeCommit()) broadcastAppend();
     }
 
+    private boolean viewChanged() {
+        ToElection.View v = lastView;
+        return v == null || v.term() != term || v.role() != role || !Objects.equals(v.leaderId(), leaderId)
+                || v.lastIndex() != log.lastIndex() || v.lastTerm() != log.lastTerm() || v.voters() != log.voterIds();
+    }
+
     private List<ToElection> collectToElection() {
         List<ToElection> out = new ArrayList<>(toElection);
         ToElection.View v = view();
-        if (!v.equals(lastView)) out.add(v);
+        if (viewChanged() && !v.equals(lastView)) out.add(v);
         lastView = v;
         toElection.clear();
         return out;
@@ -406,8 +411,7 @@ public final class Replication {
 
     /** What the Election is told (also sent in every Ready where it changed). */
     public ToElection.View view() {
-        Membership m = log.membership();
-        return new ToElection.View(term, role, leaderId, log.lastIndex(), log.lastTerm(), m.voterIds(), m.isVoter(id));
+        return new ToElection.View(term, role, leaderId, log.lastIndex(), log.lastTerm(), log.voterIds(), log.isVoter(id));
     }
 
     public String id() { return id; }
@@ -431,11 +435,13 @@ public final class Replication {
     public int droppedMessages() { return droppedMessages; }
 
     private Role reportedRole() {
-        if (role == Role.FOLLOWER && !log.membership().isVoter(id)) return Role.LEARNER;
+        if (role == Role.FOLLOWER && !log.isVoter(id)) return Role.LEARNER;
         return role;
     }
 
     private HardState hardState() {
+        HardState h = handedOutHardState;
+        if (h.term() == term && h.commit() == commit && Objects.equals(h.votedFor(), votedFor)) return h;
         return new HardState(term, votedFor, commit);
     }
 
@@ -458,7 +464,7 @@ public final class Replication {
         role = Role.CANDIDATE;
         leaderId = null;
         toElection.add(new ToElection.CampaignStarted(term, log.lastIndex(), log.lastTerm(),
-                log.membership().voterIds(), transfer));
+                log.voterIds(), transfer));
     }
 
     private void becomeLeader() {
@@ -488,7 +494,7 @@ public final class Replication {
     }
 
     private void maybeStartCampaign(ToReplication.StartCampaign s) {
-        if (s.currentTerm() != term || role == Role.LEADER || !log.membership().isVoter(id)) return;
+        if (s.currentTerm() != term || role == Role.LEADER || !log.isVoter(id)) return;
         if (!s.transfer() && inLease()) return;
         becomeCandidate(s.transfer());
     }
@@ -885,10 +891,10 @@ public final class Replication {
 
     /** Dissertation §4.2.2: a leader removed from the configuration steps down once that commits. */
     private void maybeStepDownRemoved() {
-        if (log.membership().isVoter(id) || log.membershipIndex() > commit) return;
+        if (log.isVoter(id) || log.membershipIndex() > commit) return;
         Progress best = null;
         for (Progress pr : progress.values()) {
-            if (log.membership().isVoter(pr.id) && (best == null || pr.match > best.match)) best = pr;
+            if (log.isVoter(pr.id) && (best == null || pr.match > best.match)) best = pr;
         }
         if (best != null && best.match == log.lastIndex()) send(new Message.TimeoutNow(id, best.id, term));
         becomeFollower(term, null);
@@ -899,7 +905,7 @@ public final class Replication {
      * {@code selfValue} for this node. Returns -1 if there are no voters.
      */
     private long quorumValue(java.util.function.ToLongFunction<Progress> value, long selfValue) {
-        List<String> voters = log.membership().voterIds();
+        List<String> voters = log.voterIds();
         if (voters.isEmpty()) return -1;
         long[] values = new long[voters.size()];
         for (int i = 0; i < values.length; i++) {
