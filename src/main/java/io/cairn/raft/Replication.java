@@ -642,6 +642,9 @@ public final class Replication {
             prevTerm = entries.get((int) skip - 1).term();
             entries = entries.subList((int) skip, entries.size());
             prevIndex = commit;
+            if (!log.matchTerm(prevIndex, prevTerm)) {
+                throw new IllegalStateException("leader " + a.from() + " contradicts committed entry " + commit);
+            }
         }
         if (!log.matchTerm(prevIndex, prevTerm)) {
             rejectAppend(a, prevIndex, prevTerm);
@@ -666,9 +669,7 @@ public final class Replication {
             long have = log.term(e.index());
             if (have == e.term()) continue;
             if (have >= 0) {
-                if (e.index() <= commit) {
-                    throw new IllegalStateException("conflict at committed index " + e.index());
-                }
+                if (e.index() <= commit) throw new IllegalStateException("conflict at committed index " + e.index());
                 log.truncateFrom(e.index());
                 inProgressIndex = Math.min(inProgressIndex, e.index() - 1);
                 persistedIndex = Math.min(persistedIndex, e.index() - 1);
