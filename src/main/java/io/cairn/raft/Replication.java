@@ -77,6 +77,7 @@ public final class Replication {
     // Leader state.
     private final LinkedHashMap<String, Progress> progress = new LinkedHashMap<>();
     private boolean broadcastPending;
+    private boolean heartbeatPending;
     private int heartbeatElapsed;
     private int checkQuorumElapsed;
     private String transferee;
@@ -330,7 +331,7 @@ public final class Replication {
     /** Whether {@link #ready()} has something (always false while a Ready awaits advance). */
     public boolean hasReady() {
         if (outstanding != null) return false;
-        return broadcastPending || !outbox.isEmpty() || inProgressIndex < log.lastIndex()
+        return broadcastPending || heartbeatPending || !outbox.isEmpty() || inProgressIndex < log.lastIndex()
                 || hardState() != handedOutHardState || applyingIndex < commit
                 || !readResults.isEmpty() || !snapshotChunks.isEmpty() || snapshotToInstall != null
                 || !snapshotReads.isEmpty() || !toElection.isEmpty() || viewChanged();
@@ -491,6 +492,7 @@ public final class Replication {
         progress.clear();
         transferee = null;
         broadcastPending = false;
+        heartbeatPending = false;
     }
 
     private void maybeStartCampaign(ToReplication.StartCampaign s) {
@@ -743,10 +745,12 @@ public final class Replication {
         return e;
     }
 
+    /** Sends the appends and the read round that calls since the last Ready asked for, once. */
     private void flushBroadcast() {
-        if (!broadcastPending) return;
+        if (broadcastPending && role == Role.LEADER) broadcastAppend();
+        if (heartbeatPending && role == Role.LEADER) broadcastHeartbeat();
         broadcastPending = false;
-        if (role == Role.LEADER) broadcastAppend();
+        heartbeatPending = false;
     }
 
     private void broadcastAppend() {
@@ -1042,7 +1046,7 @@ public final class Replication {
     /** Dissertation §6.4: record the commit index, then confirm leadership with a heartbeat round. */
     private void registerRead(PendingRead r) {
         readsConfirming.addLast(new PendingRead(r.from(), r.requestId(), commit, heartbeatSeq + 1));
-        if (readsConfirming.peekFirst().seq() == heartbeatSeq + 1) broadcastHeartbeat();
+        if (readsConfirming.peekFirst().seq() == heartbeatSeq + 1) heartbeatPending = true;
     }
 
     private void maybeConfirmReads() {
@@ -1057,7 +1061,7 @@ public final class Replication {
             }
         }
         if (!readsConfirming.isEmpty() && readsConfirming.peekFirst().seq() == heartbeatSeq + 1) {
-            broadcastHeartbeat();
+            heartbeatPending = true;
         }
     }
 
