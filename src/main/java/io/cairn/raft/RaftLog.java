@@ -147,6 +147,23 @@ final class RaftLog {
         return configs.isEmpty() ? snapshot.membership() : configs.get(configs.size() - 1).membership();
     }
 
+    private Membership votersOf;
+    private List<String> voters = List.of();
+
+    /** Voter ids of the latest membership (cached: it is asked for on every quorum count). */
+    List<String> voterIds() {
+        Membership m = membership();
+        if (m != votersOf) {
+            voters = m.voterIds();
+            votersOf = m;
+        }
+        return voters;
+    }
+
+    boolean isVoter(String id) {
+        return voterIds().contains(id);
+    }
+
     /** Index of the entry that holds the latest membership (the snapshot index if none). */
     long membershipIndex() {
         return configs.isEmpty() ? snapshot.index() : configs.get(configs.size() - 1).index();

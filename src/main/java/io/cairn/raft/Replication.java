@@ -77,6 +77,7 @@ public final class Replication {
     // Leader state.
     private final LinkedHashMap<String, Progress> progress = new LinkedHashMap<>();
     private boolean broadcastPending;
+    private boolean heartbeatPending;
     private int heartbeatElapsed;
     private int checkQuorumElapsed;
     private String transferee;
@@ -252,7 +253,7 @@ public final class Replication {
      * {@code electionTicks}. Returns whether a transfer started.
      */
     public boolean transferLeadership(String to) {
-        if (role != Role.LEADER || to.equals(id) || !log.membership().isVoter(to) || to.equals(transferee)) {
+        if (role != Role.LEADER || to.equals(id) || !log.isVoter(to) || to.equals(transferee)) {
             return false;
         }
         Progress pr = progress.get(to);
@@ -330,11 +331,10 @@ public final class Replication {
     /** Whether {@link #ready()} has something (always false while a Ready awaits advance). */
     public boolean hasReady() {
         if (outstanding != null) return false;
-        return broadcastPending || !outbox.isEmpty() || inProgressIndex < log.lastIndex()
-                || !hardState().equals(handedOutHardState) || applyingIndex < commit
+        return broadcastPending || heartbeatPending || !outbox.isEmpty() || inProgressIndex < log.lastIndex()
+                || hardState() != handedOutHardState || applyingIndex < commit
                 || !readResults.isEmpty() || !snapshotChunks.isEmpty() || snapshotToInstall != null
-                || !snapshotReads.isEmpty() || !toElection.isEmpty()
-                || !view().equals(lastView);
+                || !snapshotReads.isEmpty() || !toElection.isEmpty() || viewChanged();
     }
 
     /**
@@ -383,10 +383,16 @@ public final class Replication {
         if (role == Role.LEADER && maybeCommit()) broadcastAppend();
     }
 
+    private boolean viewChanged() {
+        ToElection.View v = lastView;
+        return v == null || v.term() != term || v.role() != role || !Objects.equals(v.leaderId(), leaderId)
+                || v.lastIndex() != log.lastIndex() || v.lastTerm() != log.lastTerm() || v.voters() != log.voterIds();
+    }
+
     private List<ToElection> collectToElection() {
         List<ToElection> out = new ArrayList<>(toElection);
         ToElection.View v = view();
-        if (!v.equals(lastView)) out.add(v);
+        if (viewChanged() && !v.equals(lastView)) out.add(v);
         lastView = v;
         toElection.clear();
         return out;
@@ -406,8 +412,7 @@ public final class Replication {
 
     /** What the Election is told (also sent in every Ready where it changed). */
     public ToElection.View view() {
-        Membership m = log.membership();
-        return new ToElection.View(term, role, leaderId, log.lastIndex(), log.lastTerm(), m.voterIds(), m.isVoter(id));
+        return new ToElection.View(term, role, leaderId, log.lastIndex(), log.lastTerm(), log.voterIds(), log.isVoter(id));
     }
 
     public String id() { return id; }
@@ -431,11 +436,13 @@ public final class Replication {
     public int droppedMessages() { return droppedMessages; }
 
     private Role reportedRole() {
-        if (role == Role.FOLLOWER && !log.membership().isVoter(id)) return Role.LEARNER;
+        if (role == Role.FOLLOWER && !log.isVoter(id)) return Role.LEARNER;
         return role;
     }
 
     private HardState hardState() {
+        HardState h = handedOutHardState;
+        if (h.term() == term && h.commit() == commit && Objects.equals(h.votedFor(), votedFor)) return h;
         return new HardState(term, votedFor, commit);
     }
 
@@ -458,7 +465,7 @@ public final class Replication {
         role = Role.CANDIDATE;
         leaderId = null;
         toElection.add(new ToElection.CampaignStarted(term, log.lastIndex(), log.lastTerm(),
-                log.membership().voterIds(), transfer));
+                log.voterIds(), transfer));
     }
 
     private void becomeLeader() {
@@ -485,10 +492,11 @@ public final class Replication {
         progress.clear();
         transferee = null;
         broadcastPending = false;
+        heartbeatPending = false;
     }
 
     private void maybeStartCampaign(ToReplication.StartCampaign s) {
-        if (s.currentTerm() != term || role == Role.LEADER || !log.membership().isVoter(id)) return;
+        if (s.currentTerm() != term || role == Role.LEADER || !log.isVoter(id)) return;
         if (!s.transfer() && inLease()) return;
         becomeCandidate(s.transfer());
     }
@@ -636,6 +644,9 @@ public final class Replication {
             prevTerm = entries.get((int) skip - 1).term();
             entries = entries.subList((int) skip, entries.size());
             prevIndex = commit;
+            if (!log.matchTerm(prevIndex, prevTerm)) {
+                throw new IllegalStateException("leader " + a.from() + " contradicts committed entry " + commit);
+            }
         }
         if (!log.matchTerm(prevIndex, prevTerm)) {
             rejectAppend(a, prevIndex, prevTerm);
@@ -660,9 +671,7 @@ public final class Replication {
             long have = log.term(e.index());
             if (have == e.term()) continue;
             if (have >= 0) {
-                if (e.index() <= commit) {
-                    throw new IllegalStateException("conflict at committed index " + e.index());
-                }
+                if (e.index() <= commit) throw new IllegalStateException("conflict at committed index " + e.index());
                 log.truncateFrom(e.index());
                 inProgressIndex = Math.min(inProgressIndex, e.index() - 1);
                 persistedIndex = Math.min(persistedIndex, e.index() - 1);
@@ -736,10 +745,12 @@ public final class Replication {
         return e;
     }
 
+    /** Sends the appends and the read round that calls since the last Ready asked for, once. */
     private void flushBroadcast() {
-        if (!broadcastPending) return;
+        if (broadcastPending && role == Role.LEADER) broadcastAppend();
+        if (heartbeatPending && role == Role.LEADER) broadcastHeartbeat();
         broadcastPending = false;
-        if (role == Role.LEADER) broadcastAppend();
+        heartbeatPending = false;
     }
 
     private void broadcastAppend() {
@@ -885,10 +896,10 @@ public final class Replication {
 
     /** Dissertation §4.2.2: a leader removed from the configuration steps down once that commits. */
     private void maybeStepDownRemoved() {
-        if (log.membership().isVoter(id) || log.membershipIndex() > commit) return;
+        if (log.isVoter(id) || log.membershipIndex() > commit) return;
         Progress best = null;
         for (Progress pr : progress.values()) {
-            if (log.membership().isVoter(pr.id) && (best == null || pr.match > best.match)) best = pr;
+            if (log.isVoter(pr.id) && (best == null || pr.match > best.match)) best = pr;
         }
         if (best != null && best.match == log.lastIndex()) send(new Message.TimeoutNow(id, best.id, term));
         becomeFollower(term, null);
@@ -899,7 +910,7 @@ public final class Replication {
      * {@code selfValue} for this node. Returns -1 if there are no voters.
      */
     private long quorumValue(java.util.function.ToLongFunction<Progress> value, long selfValue) {
-        List<String> voters = log.membership().voterIds();
+        List<String> voters = log.voterIds();
         if (voters.isEmpty()) return -1;
         long[] values = new long[voters.size()];
         for (int i = 0; i < values.length; i++) {
@@ -1035,7 +1046,7 @@ public final class Replication {
     /** Dissertation §6.4: record the commit index, then confirm leadership with a heartbeat round. */
     private void registerRead(PendingRead r) {
         readsConfirming.addLast(new PendingRead(r.from(), r.requestId(), commit, heartbeatSeq + 1));
-        if (readsConfirming.peekFirst().seq() == heartbeatSeq + 1) broadcastHeartbeat();
+        if (readsConfirming.peekFirst().seq() == heartbeatSeq + 1) heartbeatPending = true;
     }
 
     private void maybeConfirmReads() {
@@ -1050,7 +1061,7 @@ public final class Replication {
             }
         }
         if (!readsConfirming.isEmpty() && readsConfirming.peekFirst().seq() == heartbeatSeq + 1) {
-            broadcastHeartbeat();
+            heartbeatPending = true;
         }
     }
 

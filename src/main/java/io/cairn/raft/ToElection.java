@@ -15,11 +15,10 @@ public sealed interface ToElection {
     /**
      * What Election needs to know about the truth, sent whenever it changes: the current term and
      * role, the known leader ({@code null} if none), the last log position (for PreVote), the
-     * voters of the latest configuration and whether this node is one of them.
+     * voters of the latest configuration (an immutable list) and whether this node is one of them.
      */
     record View(long term, Role role, String leaderId, long lastIndex, long lastTerm, List<String> voters,
                 boolean selfVoter) implements ToElection {
-        public View { voters = List.copyOf(voters); }
         public Kind kind() { return Kind.VIEW; }
     }
 
