@@ -1,6 +1,7 @@
 package io.cairn;
 
 import io.cairn.api.ApiVerticle;
+import io.cairn.api.ChangeStreams;
 import io.cairn.api.RequestHandler;
 import io.cairn.config.CairnConfig;
 import io.cairn.node.CairnNode;
@@ -23,27 +24,35 @@ public final class Cairn {
     private final Vertx vertx;
     private final CairnNode node;
     private final RequestHandler handler;
+    private final ChangeStreams changes;
     private final List<String> apiDeployments = new ArrayList<>();
     private int httpPort;
 
-    private Cairn(Vertx vertx, CairnNode node, RequestHandler handler) {
+    private Cairn(Vertx vertx, CairnNode node, RequestHandler handler, ChangeStreams changes) {
         this.vertx = vertx;
         this.node = node;
         this.handler = handler;
+        this.changes = changes;
     }
 
     /** Starts a node with {@code config} in {@code vertx}; fails with a clear message if it cannot. */
     public static Future<Cairn> start(Vertx vertx, CairnConfig config) {
         AtomicReference<RequestHandler> handlerRef = new AtomicReference<>();
+        AtomicReference<ChangeStreams> changesRef = new AtomicReference<>();
         return CairnNode.start(vertx, config, json -> {
             RequestHandler h = handlerRef.get();
             return h == null ? Future.succeededFuture(ForwardCodec.error(
                     new CairnException(ErrorCode.NOT_READY, "the leader is still starting; retry")))
                     : h.serveForwarded(json);
-        }, applied -> { }).compose(node -> {
+        }, applied -> {
+            ChangeStreams c = changesRef.get();
+            if (c != null) c.onApplied(applied);
+        }).compose(node -> {
             RequestHandler handler = new RequestHandler(node);
             handlerRef.set(handler);
-            Cairn cairn = new Cairn(vertx, node, handler);
+            ChangeStreams changes = new ChangeStreams(node, config.progressMillis());
+            changesRef.set(changes);
+            Cairn cairn = new Cairn(vertx, node, handler, changes);
             return cairn.deployApi(config).map(cairn)
                     .recover(e -> node.stop().transform(ignored -> Future.failedFuture(e)));
         });
@@ -51,7 +60,7 @@ public final class Cairn {
 
     private Future<Void> deployApi(CairnConfig config) {
         long bodyMax = config.requestBytesMax();
-        ApiVerticle first = new ApiVerticle(config.httpHost(), config.httpPort(), vx -> handler.httpApi().router(vx, bodyMax));
+        ApiVerticle first = new ApiVerticle(config.httpHost(), config.httpPort(), vx -> handler.httpApi(changes).router(vx, bodyMax));
         return vertx.deployVerticle(first).compose(id -> {
             apiDeployments.add(id);
             httpPort = first.actualPort();
@@ -59,7 +68,7 @@ public final class Cairn {
             if (more <= 0) return Future.succeededFuture();
             DeploymentOptions options = new DeploymentOptions().setInstances(more);
             return vertx.deployVerticle(() -> new ApiVerticle(config.httpHost(), httpPort,
-                    vx -> handler.httpApi().router(vx, bodyMax)), options).map(id2 -> {
+                    vx -> handler.httpApi(changes).router(vx, bodyMax)), options).map(id2 -> {
                         apiDeployments.add(id2);
                         return null;
                     });

@@ -237,7 +237,9 @@ public final class HttpApi {
         return new CairnException(ErrorCode.NOT_FOUND, "no route " + shown);
     }
 
+    /** Writes {@code r}; a null response means the route answered by itself (a WebSocket upgrade). */
     private static void write(RoutingContext ctx, ApiResponse r) {
+        if (r == null) return;
         HttpServerResponse resp = ctx.response();
         if (resp.ended() || resp.closed()) return;
         resp.setStatusCode(r.status());

@@ -348,11 +348,12 @@ public final class RequestHandler {
         return Future.succeededFuture(ApiResponse.json(200, "{\"status\":\"live\"}", -1));
     }
 
-    /** The HTTP mapping of this handler, with the health routes. */
-    public HttpApi httpApi() {
+    /** The HTTP mapping of this handler, with the health routes and the change streams. */
+    public HttpApi httpApi(ChangeStreams changes) {
         Map<String, Function<io.vertx.ext.web.RoutingContext, Future<ApiResponse>>> extra = Map.of(
                 "/health/live", ctx -> live(),
-                "/health/ready", ctx -> ready());
+                "/health/ready", ctx -> ready(),
+                "/v1/changes", changes::handle);
         return new HttpApi(this::handle, extra);
     }
 }

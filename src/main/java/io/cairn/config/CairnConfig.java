@@ -30,7 +30,8 @@ public record CairnConfig(
         int tickMillis,
         int electionTicks,
         int heartbeatTicks,
-        long snapshotEntries) {
+        long snapshotEntries,
+        long progressMillis) {
 
     public CairnConfig {
         Objects.requireNonNull(nodeId, "nodeId");

@@ -41,10 +41,12 @@ public final class ConfigLoader {
             new Setting("writeTimeoutMillis", "CAIRN_WRITE_TIMEOUT_MS", "5000", "how long a write waits for its commit"),
             new Setting("readTimeoutMillis", "CAIRN_READ_TIMEOUT_MS", "5000", "how long a read waits for its read index"),
             new Setting("tickMillis", "CAIRN_TICK_MS", "50", "Raft tick length"),
-            new Setting("electionTicks", "CAIRN_ELECTION_TICKS", "20", "election timeout in ticks (randomized up to 2x)"),
-            new Setting("heartbeatTicks", "CAIRN_HEARTBEAT_TICKS", "2", "leader heartbeat interval in ticks"),
+            new Setting("electionTicks", "CAIRN_ELECTION_TICKS", "10", "election timeout in ticks (randomized up to 2x)"),
+            new Setting("heartbeatTicks", "CAIRN_HEARTBEAT_TICKS", "1", "leader heartbeat interval in ticks"),
             new Setting("snapshotEntries", "CAIRN_SNAPSHOT_ENTRIES", "100000",
-                    "take a snapshot and compact the log after this many applied entries"));
+                    "take a snapshot and compact the log after this many applied entries"),
+            new Setting("progressMillis", "CAIRN_PROGRESS_MS", "5000",
+                    "an idle change stream gets a progress frame this often"));
 
     private ConfigLoader() {}
 
@@ -106,9 +108,10 @@ public final class ConfigLoader {
                 longSetting(v, "writeTimeoutMillis", 1, 600_000),
                 longSetting(v, "readTimeoutMillis", 1, 600_000),
                 intSetting(v, "tickMillis", 1, 10_000),
-                intSetting(v, "electionTicks", 2, 10_000),
+                intSetting(v, "electionTicks", 3, 10_000),
                 intSetting(v, "heartbeatTicks", 1, 10_000),
-                longSetting(v, "snapshotEntries", 16, Long.MAX_VALUE));
+                longSetting(v, "snapshotEntries", 16, Long.MAX_VALUE),
+                longSetting(v, "progressMillis", 10, 3_600_000));
         if (c.heartbeatTicks() >= c.electionTicks()) {
             throw new IllegalArgumentException("heartbeatTicks must be smaller than electionTicks");
         }

@@ -250,6 +250,11 @@ public final class CairnNode {
         return ctx.applied().await(index, config.readTimeoutMillis());
     }
 
+    /** Whether this node applies {@code index} within {@code waitMillis} (false when the wait ran out). */
+    public Future<Boolean> awaitAppliedWithin(long index, long waitMillis) {
+        return ctx.applied().await(index, Math.max(1, waitMillis)).map(i -> true).recover(e -> Future.succeededFuture(false));
+    }
+
     /** Runs a blocking read against the store on a worker thread. */
     public <T> Future<T> read(Function<DocumentStore, T> reader) {
         Callable<T> task = () -> reader.apply(ctx.store());

@@ -1,0 +1,271 @@
+package io.cairn.api;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.cairn.node.CairnNode;
+import io.cairn.store.CairnException;
+import io.cairn.store.Change;
+import io.cairn.store.ChangePage;
+import io.cairn.store.ErrorCode;
+import io.cairn.store.Validation;
+import io.cairn.store.Versioned;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Change streams (API.md, "Change streams"): the WebSocket {@code GET /v1/changes} and its
+ * long-poll twin. Every subscriber reads from the store's change history with its own cursor, so
+ * the server holds no per-subscriber queue: a subscriber whose socket is not writable simply stops
+ * reading, and is caught up from history when it drains. A cursor older than the kept history gets
+ * the {@code compacted} error, never a silent gap. New applied revisions wake the subscribers of
+ * each event loop once per batch, not once per subscriber.
+ */
+public final class ChangeStreams {
+    /** Most changes read for one subscriber at a time. */
+    static final int PAGE_LIMIT = 1000;
+    /** Bytes a WebSocket may have queued before the subscriber stops reading history. */
+    static final int WRITE_QUEUE_BYTES_MAX = 1 << 20;
+    static final int LONG_POLL_LIMIT_MAX = 10_000;
+    static final long LONG_POLL_WAIT_MILLIS_MAX = 60_000;
+    static final int SUBSCRIBERS_MAX = 100_000;
+    static final short CLOSE_COMPACTED = 4410;
+
+    private final CairnNode node;
+    private final long progressMillis;
+    private final AtomicLong applied = new AtomicLong();
+    /** The subscribers of each event loop, and whether a wake-up is already queued there. */
+    private final Map<Context, Loop> loops = new ConcurrentHashMap<>();
+    private final AtomicLong subscriberCount = new AtomicLong();
+
+    public ChangeStreams(CairnNode node, long progressMillis) {
+        this.node = node;
+        this.progressMillis = progressMillis;
+        this.applied.set(node.appliedIndex());
+    }
+
+    /** Called by the state machine (any thread) after it applied up to {@code index}. */
+    public void onApplied(long index) {
+        applied.accumulateAndGet(index, Math::max);
+        for (Loop loop : loops.values()) loop.wakeSoon();
+    }
+
+    // ------------------------------------------------------------------ HTTP entry
+
+    /** Serves {@code GET /v1/changes}: a WebSocket upgrade, or a long poll. */
+    public Future<ApiResponse> handle(RoutingContext ctx) {
+        Filter filter = Filter.of(ctx);
+        String upgrade = ctx.request().getHeader("Upgrade");
+        if (upgrade != null && upgrade.equalsIgnoreCase("websocket")) {
+            if (subscriberCount.get() >= SUBSCRIBERS_MAX) {
+                throw new CairnException(ErrorCode.NOT_READY, "too many change-stream subscribers on this node");
+            }
+            Long after = optionalLong(ctx, "after");
+            ctx.request().toWebSocket().onSuccess(ws -> subscribe(ws, filter, after));
+            return Future.succeededFuture(null);
+        }
+        return longPoll(ctx, filter);
+    }
+
+    private Future<ApiResponse> longPoll(RoutingContext ctx, Filter filter) {
+        Long afterParam = optionalLong(ctx, "after");
+        long after = afterParam == null ? node.appliedIndex() : afterParam;
+        int limit = (int) boundedLong(ctx, "limit", 100, 1, LONG_POLL_LIMIT_MAX);
+        long waitMs = boundedLong(ctx, "waitMs", 0, 0, LONG_POLL_WAIT_MILLIS_MAX);
+        return page(after, limit, filter).compose(p -> {
+            if (!p.value().changes().isEmpty() || waitMs == 0) return Future.succeededFuture(p);
+            return node.awaitAppliedWithin(p.value().resumeRev() + 1, waitMs)
+                    .compose(reached -> reached ? page(after, limit, filter) : Future.succeededFuture(p));
+        }).map(p -> ApiResponse.json(200, JsonOut.write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("changes");
+            for (Change c : p.value().changes()) change(g, c, filter.prev);
+            g.writeEndArray();
+            g.writeNumberField("rev", p.value().resumeRev());
+            g.writeEndObject();
+        }), p.appliedRev()));
+    }
+
+    private Future<Versioned<ChangePage>> page(long after, int limit, Filter f) {
+        return node.read(s -> s.changes(after, limit, f.collection, f.key));
+    }
+
+    // ------------------------------------------------------------------ WebSocket subscribers
+
+    private void subscribe(ServerWebSocket ws, Filter filter, Long after) {
+        Context context = Vertx.currentContext();
+        Loop loop = loops.computeIfAbsent(context, c -> new Loop(c));
+        Subscriber s = new Subscriber(ws, filter, after == null ? node.appliedIndex() : after, loop);
+        subscriberCount.incrementAndGet();
+        loop.subscribers.add(s);
+        ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES_MAX);
+        ws.drainHandler(v -> s.pump());
+        ws.closeHandler(v -> s.close());
+        ws.exceptionHandler(e -> s.close());
+        ws.handler(buffer -> { }); // clients have nothing to say; frames they send are ignored
+        s.pump();
+    }
+
+    /** The subscribers of one event loop. Touched only on that loop, except {@link #wakeSoon}. */
+    private final class Loop {
+        final Context context;
+        final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.atomic.AtomicBoolean wakeQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Loop(Context context) {
+            this.context = context;
+            context.owner().setPeriodic(Math.max(100, progressMillis / 5), t -> progressTick());
+        }
+
+        void wakeSoon() {
+            if (subscribers.isEmpty() || !wakeQueued.compareAndSet(false, true)) return;
+            context.runOnContext(v -> {
+                wakeQueued.set(false);
+                for (Subscriber s : subscribers) s.pump();
+            });
+        }
+
+        void progressTick() {
+            long now = System.nanoTime();
+            for (Subscriber s : subscribers) s.maybeProgress(now);
+        }
+    }
+
+    private final class Subscriber {
+        final ServerWebSocket ws;
+        final Filter filter;
+        final Loop loop;
+        long cursor;
+        boolean reading;
+        boolean closed;
+        long lastSentNanos = System.nanoTime();
+
+        Subscriber(ServerWebSocket ws, Filter filter, long cursor, Loop loop) {
+            this.ws = ws;
+            this.filter = filter;
+            this.cursor = cursor;
+            this.loop = loop;
+        }
+
+        /** Reads and sends the next page if there is news and room; runs on the subscriber's loop. */
+        void pump() {
+            if (closed || reading || ws.writeQueueFull() || cursor >= applied.get()) return;
+            reading = true;
+            page(cursor, PAGE_LIMIT, filter).onComplete(ar -> {
+                reading = false;
+                if (closed) return;
+                if (ar.failed()) {
+                    fail(ar.cause());
+                    return;
+                }
+                ChangePage p = ar.result().value();
+                for (Change c : p.changes()) ws.writeTextMessage(JsonOut.write(g -> change(g, c, filter.prev)));
+                if (!p.changes().isEmpty()) lastSentNanos = System.nanoTime();
+                cursor = Math.max(cursor, p.resumeRev());
+                pump();
+            });
+        }
+
+        void maybeProgress(long now) {
+            if (closed || reading || ws.writeQueueFull()) return;
+            if (now - lastSentNanos < progressMillis * 1_000_000L) return;
+            if (cursor < applied.get()) {
+                pump();
+                return;
+            }
+            lastSentNanos = now;
+            long rev = cursor;
+            ws.writeTextMessage(JsonOut.write(g -> {
+                g.writeStartObject();
+                g.writeStringField("type", "progress");
+                g.writeNumberField("rev", rev);
+                g.writeEndObject();
+            }));
+        }
+
+        void fail(Throwable cause) {
+            if (cause instanceof CairnException e && e.code() == ErrorCode.COMPACTED) {
+                Object oldest = e.details().get("oldestRev");
+                ws.writeTextMessage(JsonOut.write(g -> {
+                    g.writeStartObject();
+                    g.writeStringField("type", "error");
+                    g.writeStringField("code", "compacted");
+                    g.writeStringField("message", e.getMessage());
+                    if (oldest instanceof Number n) g.writeNumberField("oldestRev", n.longValue());
+                    g.writeEndObject();
+                }));
+                ws.close(CLOSE_COMPACTED, "compacted");
+            } else if (cause instanceof CairnException e && e.code() == ErrorCode.NOT_READY) {
+                // the store is being replaced by a snapshot: try again on the next wake-up
+                return;
+            } else {
+                ws.close((short) 1011, "change stream failed");
+            }
+            close();
+        }
+
+        void close() {
+            if (closed) return;
+            closed = true;
+            if (loop.subscribers.remove(this)) subscriberCount.decrementAndGet();
+        }
+    }
+
+    // ------------------------------------------------------------------ shared
+
+    private static void change(JsonGenerator g, Change c, boolean prev) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("type", "change");
+        g.writeNumberField("rev", c.rev());
+        g.writeStringField("op", c.op());
+        g.writeStringField("collection", c.collection());
+        if (c.key() == null) g.writeNullField("key");
+        else g.writeStringField("key", c.key());
+        g.writeFieldName("doc");
+        if (c.doc() == null) g.writeNull();
+        else g.writeRawValue(c.doc());
+        if (prev) {
+            g.writeFieldName("prev");
+            if (c.prev() == null) g.writeNull();
+            else g.writeRawValue(c.prev());
+        }
+        g.writeEndObject();
+    }
+
+    private record Filter(String collection, String key, boolean prev) {
+        static Filter of(RoutingContext ctx) {
+            String c = ctx.request().getParam("collection");
+            String k = ctx.request().getParam("key");
+            String p = ctx.request().getParam("prev");
+            if (c != null) Validation.name("collection", c);
+            if (k != null) Validation.key(k);
+            if (p != null && !p.equals("true") && !p.equals("false")) {
+                throw new CairnException(ErrorCode.BAD_REQUEST, "prev must be true or false");
+            }
+            return new Filter(c, k, "true".equals(p));
+        }
+    }
+
+    private static Long optionalLong(RoutingContext ctx, String name) {
+        if (ctx.request().getParam(name) == null) return null;
+        return boundedLong(ctx, name, 0, 0, Long.MAX_VALUE);
+    }
+
+    private static long boundedLong(RoutingContext ctx, String name, long dflt, long min, long max) {
+        String v = ctx.request().getParam(name);
+        if (v == null) return dflt;
+        try {
+            long n = Long.parseLong(v);
+            if (n >= min && n <= max) return n;
+        } catch (NumberFormatException ignored) {
+            // fall through to the error below
+        }
+        throw new CairnException(ErrorCode.BAD_REQUEST, name + " must be a whole number in " + min + ".." + max);
+    }
+}

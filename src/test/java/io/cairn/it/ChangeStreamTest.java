@@ -1,0 +1,134 @@
+package io.cairn.it;
+
+import static io.cairn.it.TestCluster.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Change streams over WebSocket and long poll on a 3-node cluster (API.md, "Change streams"). */
+class ChangeStreamTest {
+    private static TestCluster cluster;
+    private static Vertx vertx;
+    private static WebSocketClient ws;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = TestCluster.start(3, Map.of("CAIRN_PROGRESS_MS", "200", "CAIRN_HISTORY_RETAIN", "50"));
+        cluster.awaitLeader();
+        vertx = Vertx.vertx();
+        ws = vertx.createWebSocketClient();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (vertx != null) vertx.close().await(10, TimeUnit.SECONDS);
+        if (cluster != null) cluster.close();
+    }
+
+    /** A subscription that records every text frame and its close code. */
+    private static final class Sub {
+        final List<JsonObject> frames = new CopyOnWriteArrayList<>();
+        final AtomicInteger closeCode = new AtomicInteger(-1);
+        WebSocket socket;
+
+        List<JsonObject> changes() {
+            return frames.stream().filter(f -> f.getString("type").equals("change")).toList();
+        }
+    }
+
+    private static Sub subscribe(String node, String query) throws Exception {
+        Sub s = new Sub();
+        s.socket = ws.connect(cluster.httpPort(node), "127.0.0.1", "/v1/changes" + query).await(10, TimeUnit.SECONDS);
+        s.socket.textMessageHandler(t -> s.frames.add(new JsonObject(t)));
+        s.socket.closeHandler(v -> s.closeCode.set(s.socket.closeStatusCode() == null ? 0 : s.socket.closeStatusCode()));
+        return s;
+    }
+
+    private static long write(String path, HttpMethod m, String body) {
+        var r = cluster.call(cluster.awaitLeader(), m, path, body);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isLessThan(300);
+        return r.statusCode() == 204 ? Long.parseLong(r.getHeader("X-Cairn-Rev")) : json(r).getLong("rev");
+    }
+
+    @Test
+    void followerStreamsEveryCommittedChangeInOrderAndResumesWithoutGapOrRepeat() throws Exception {
+        String follower = cluster.follower();
+        long start = write("/v1/collections/s1/docs/a", HttpMethod.PUT, "{\"v\":0}");
+        Sub s = subscribe(follower, "?collection=s1&prev=true&after=" + start);
+        long r1 = write("/v1/collections/s1/docs/a", HttpMethod.PUT, "{\"v\":1}");
+        long r2 = write("/v1/txn", HttpMethod.POST, "{\"ops\":[{\"op\":\"put\",\"collection\":\"s1\",\"key\":\"b\",\"doc\":{\"v\":2}},"
+                + "{\"op\":\"put\",\"collection\":\"other\",\"key\":\"x\",\"doc\":{}},"
+                + "{\"op\":\"put\",\"collection\":\"s1\",\"key\":\"c\",\"doc\":{\"v\":3}}]}");
+        long r3 = write("/v1/collections/s1/docs/a", HttpMethod.DELETE, null);
+        TestCluster.awaitTrue("4 changes", () -> s.changes().size() >= 4);
+        List<JsonObject> got = s.changes();
+        assertThat(got).extracting(c -> c.getLong("rev")).containsExactly(r1, r2, r2, r3);
+        assertThat(got).extracting(c -> c.getString("key")).containsExactly("a", "b", "c", "a");
+        assertThat(got.get(0).getJsonObject("prev")).isEqualTo(new JsonObject().put("v", 0));
+        assertThat(got.get(3).getString("op")).isEqualTo("delete");
+        assertThat(got.get(3).getValue("doc")).isNull();
+        s.socket.close().await(5, TimeUnit.SECONDS);
+
+        long r4 = write("/v1/collections/s1/docs/d", HttpMethod.PUT, "{\"v\":4}");
+        long r5 = write("/v1/collections/s1", HttpMethod.DELETE, null);
+        Sub resumed = subscribe(follower, "?collection=s1&after=" + r3);
+        TestCluster.awaitTrue("2 more changes", () -> resumed.changes().size() >= 2);
+        assertThat(resumed.changes()).extracting(c -> c.getLong("rev")).containsExactly(r4, r5);
+        assertThat(resumed.changes().get(1).getString("op")).isEqualTo("drop");
+        TestCluster.awaitTrue("a progress frame", () -> resumed.frames.stream().anyMatch(f -> f.getString("type").equals("progress")));
+        JsonObject progress = resumed.frames.stream().filter(f -> f.getString("type").equals("progress")).findFirst().orElseThrow();
+        assertThat(progress.getLong("rev")).isGreaterThanOrEqualTo(r5);
+        assertThat(resumed.changes()).hasSize(2);
+        resumed.socket.close().await(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void keyFilterAndLongPoll() throws Exception {
+        String leader = cluster.awaitLeader();
+        long start = write("/v1/collections/s2/docs/k", HttpMethod.PUT, "{\"v\":0}");
+        var r = cluster.call(leader, HttpMethod.GET, "/v1/changes?collection=s2&key=k&after=" + (start - 1), null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonArray changes = json(r).getJsonArray("changes");
+        assertThat(changes).hasSize(1);
+        assertThat(json(r).getLong("rev")).isGreaterThanOrEqualTo(start);
+
+        long from = json(r).getLong("rev");
+        vertx.setTimer(300, t -> write("/v1/collections/s2/docs/k", HttpMethod.PUT, "{\"v\":1}"));
+        long t0 = System.nanoTime();
+        r = cluster.call(cluster.follower(), HttpMethod.GET, "/v1/changes?collection=s2&key=k&waitMs=10000&after=" + from, null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(9000);
+        assertThat(json(r).getJsonArray("changes")).hasSize(1);
+        assertThat(json(r).getJsonArray("changes").getJsonObject(0).getJsonObject("doc").getInteger("v")).isEqualTo(1);
+
+        r = cluster.call(leader, HttpMethod.GET, "/v1/changes?after=-1", null);
+        assertThat(r.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void resumingBeforeTheKeptHistoryIsCompacted() throws Exception {
+        for (int i = 0; i < 80; i++) write("/v1/collections/s3/docs/k" + i, HttpMethod.PUT, "{}");
+        var r = cluster.call(cluster.awaitLeader(), HttpMethod.GET, "/v1/changes?after=1", null);
+        assertThat(r.statusCode()).isEqualTo(410);
+        assertThat(json(r).getJsonObject("error").getLong("oldestRev")).isGreaterThan(2);
+        Sub s = subscribe(cluster.follower(), "?after=1");
+        TestCluster.awaitTrue("the close", () -> s.closeCode.get() >= 0);
+        assertThat(s.closeCode.get()).isEqualTo(4410);
+        assertThat(s.frames).hasSize(1);
+        assertThat(s.frames.get(0).getString("code")).isEqualTo("compacted");
+        assertThat(s.frames.get(0).getLong("oldestRev")).isGreaterThan(2);
+    }
+}
