@@ -27,6 +27,7 @@ public final class Cairn {
     private final ChangeStreams changes;
     private final List<String> apiDeployments = new ArrayList<>();
     private int httpPort;
+    private Joiner joiner;
 
     private Cairn(Vertx vertx, CairnNode node, RequestHandler handler, ChangeStreams changes) {
         this.vertx = vertx;
@@ -53,7 +54,13 @@ public final class Cairn {
             ChangeStreams changes = new ChangeStreams(node, config.progressMillis());
             changesRef.set(changes);
             Cairn cairn = new Cairn(vertx, node, handler, changes);
-            return cairn.deployApi(config).map(cairn)
+            return cairn.deployApi(config).map(v -> {
+                        if (!config.join().isEmpty() && node.state().membership().members().isEmpty()) {
+                            cairn.joiner = new Joiner(vertx, config, node);
+                            cairn.joiner.start();
+                        }
+                        return cairn;
+                    })
                     .recover(e -> node.stop().transform(ignored -> Future.failedFuture(e)));
         });
     }
@@ -86,6 +93,7 @@ public final class Cairn {
 
     /** Stops the HTTP front end, then the node. */
     public Future<Void> stop() {
+        if (joiner != null) joiner.stop();
         Future<Void> chain = Future.succeededFuture();
         for (String id : apiDeployments) {
             chain = chain.transform(ar -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));

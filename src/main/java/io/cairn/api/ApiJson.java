@@ -54,6 +54,14 @@ public final class ApiJson {
             j.put("op", "dropIndex").put("collection", r.collection()).put("index", r.index());
         } else if (request instanceof ApiRequest.ClusterStatus) {
             j.put("op", "cluster");
+        } else if (request instanceof ApiRequest.AddMember r) {
+            j.put("op", "addMember").put("id", r.id()).put("raftAddress", r.raftAddress()).put("httpAddress", r.httpAddress());
+        } else if (request instanceof ApiRequest.RemoveMember r) {
+            j.put("op", "removeMember").put("id", r.id());
+        } else if (request instanceof ApiRequest.TransferLeader r) {
+            j.put("op", "transferLeader").put("to", r.to());
+        } else if (request instanceof ApiRequest.Snapshot) {
+            j.put("op", "snapshot");
         } else {
             throw new IllegalArgumentException("unknown request " + request);
         }
@@ -88,6 +96,11 @@ public final class ApiJson {
             case "listIndexes" -> new ApiRequest.ListIndexes(string(j, "collection", true), readOptions(j));
             case "dropIndex" -> new ApiRequest.DropIndex(string(j, "collection", true), string(j, "index", true));
             case "cluster" -> new ApiRequest.ClusterStatus();
+            case "addMember" -> new ApiRequest.AddMember(string(j, "id", true), string(j, "raftAddress", true),
+                    string(j, "httpAddress", true));
+            case "removeMember" -> new ApiRequest.RemoveMember(string(j, "id", true));
+            case "transferLeader" -> new ApiRequest.TransferLeader(string(j, "to", true));
+            case "snapshot" -> new ApiRequest.Snapshot();
             default -> throw bad("unknown op '" + op + "'");
         };
     }

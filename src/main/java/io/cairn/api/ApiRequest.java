@@ -62,4 +62,21 @@ public sealed interface ApiRequest {
     }
 
     record ClusterStatus() implements ApiRequest {}
+
+    /** Add a member as a learner; the leader promotes it to voter once it has caught up. */
+    record AddMember(String id, String raftAddress, String httpAddress) implements ApiRequest {
+        @Override public boolean isWrite() { return true; }
+    }
+
+    record RemoveMember(String id) implements ApiRequest {
+        @Override public boolean isWrite() { return true; }
+    }
+
+    /** Hand leadership to {@code to}; answered once it leads. */
+    record TransferLeader(String to) implements ApiRequest {
+        @Override public boolean isWrite() { return true; }
+    }
+
+    /** Snapshot this node's state and compact its log (local to the node asked). */
+    record Snapshot() implements ApiRequest {}
 }

@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -85,9 +86,10 @@ public final class HttpApi {
             requireMethod(method, List.of(HttpMethod.POST));
             return service.apply(new ApiRequest.Txn(body(ctx, false)));
         }
-        if (seg.get(0).equals("cluster") && seg.size() == 1) {
-            requireMethod(method, List.of(HttpMethod.GET));
-            return service.apply(new ApiRequest.ClusterStatus());
+        if (seg.get(0).equals("cluster")) return cluster(ctx, method, seg, path);
+        if (seg.get(0).equals("snapshot") && seg.size() == 1) {
+            requireMethod(method, List.of(HttpMethod.POST));
+            return service.apply(new ApiRequest.Snapshot());
         }
         if (!seg.get(0).equals("collections")) throw notFound(path);
         if (seg.size() == 1) {
@@ -118,6 +120,43 @@ public final class HttpApi {
                     : service.apply(new ApiRequest.DropIndex(c, i));
         }
         throw notFound(path);
+    }
+
+    private Future<ApiResponse> cluster(RoutingContext ctx, HttpMethod method, List<String> seg, String path) {
+        if (seg.size() == 1) {
+            requireMethod(method, List.of(HttpMethod.GET));
+            return service.apply(new ApiRequest.ClusterStatus());
+        }
+        if (seg.get(1).equals("members") && seg.size() == 2) {
+            requireMethod(method, List.of(HttpMethod.POST));
+            JsonObject b = jsonObject(ctx);
+            return service.apply(new ApiRequest.AddMember(field(b, "id"), field(b, "raftAddress"), field(b, "httpAddress")));
+        }
+        if (seg.get(1).equals("members") && seg.size() == 3) {
+            requireMethod(method, List.of(HttpMethod.DELETE));
+            return service.apply(new ApiRequest.RemoveMember(PathCodec.decode(seg.get(2), ErrorCode.BAD_REQUEST)));
+        }
+        if (seg.get(1).equals("leader") && seg.size() == 2) {
+            requireMethod(method, List.of(HttpMethod.POST));
+            return service.apply(new ApiRequest.TransferLeader(field(jsonObject(ctx), "to")));
+        }
+        throw notFound(path);
+    }
+
+    /** A small control body (not a document) as a Vert.x JSON object. */
+    private static JsonObject jsonObject(RoutingContext ctx) {
+        String text = body(ctx, false);
+        try {
+            return new JsonObject(text);
+        } catch (RuntimeException e) {
+            throw new CairnException(ErrorCode.INVALID_JSON, "the body must be a JSON object");
+        }
+    }
+
+    private static String field(JsonObject body, String name) {
+        Object v = body.getValue(name);
+        if (v instanceof String s && !s.isEmpty() && s.length() <= 256) return s;
+        throw new CairnException(ErrorCode.BAD_REQUEST, "'" + name + "' must be a non-empty string");
     }
 
     private Future<ApiResponse> collection(RoutingContext ctx, HttpMethod method, String c) {

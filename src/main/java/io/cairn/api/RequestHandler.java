@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.cairn.node.CairnNode;
 import io.cairn.node.ForwardCodec;
 import io.cairn.raft.Member;
+import io.cairn.raft.Membership;
+import io.cairn.raft.MembershipChange;
 import io.cairn.raft.Role;
 import io.cairn.raft.Status;
 import io.cairn.store.ApplyResult;
@@ -79,9 +81,9 @@ public final class RequestHandler {
         if (failure != null) {
             throw new CairnException(ErrorCode.NOT_READY, "this node stopped after a storage fault; restart it");
         }
-        Command command = command(req);
+        Command command = isMembership(req) ? null : command(req);
         if (node.state().isLeader()) {
-            return node.propose(command).map(result -> answer(req, result));
+            return command == null ? membership(req) : node.propose(command).map(result -> answer(req, result));
         }
         String leader = node.state().leaderId()
                 .orElseThrow(() -> new CairnException(ErrorCode.NO_LEADER, "there is no leader right now; retry"));
@@ -90,6 +92,40 @@ public final class RequestHandler {
             ForwardCodec.Answer a = ForwardCodec.decode(bytes);
             return new ApiResponse(a.status(), a.body(), a.rev(), a.etag());
         });
+    }
+
+    private static boolean isMembership(ApiRequest req) {
+        return req instanceof ApiRequest.AddMember || req instanceof ApiRequest.RemoveMember
+                || req instanceof ApiRequest.TransferLeader;
+    }
+
+    /** Membership changes and leadership transfer, on the leader. */
+    private Future<ApiResponse> membership(ApiRequest req) {
+        Membership m = node.state().membership();
+        if (req instanceof ApiRequest.AddMember r) {
+            var existing = m.member(r.id());
+            if (existing.isPresent()) {
+                Member e = existing.get();
+                if (e.raftAddress().equals(r.raftAddress()) && e.httpAddress().equals(r.httpAddress())) {
+                    return Future.succeededFuture(ApiResponse.json(200, cluster(), -1));
+                }
+                throw new CairnException(ErrorCode.CONFLICT, "member '" + r.id() + "' exists with other addresses; remove it first");
+            }
+            if (m.members().stream().anyMatch(x -> x.raftAddress().equals(r.raftAddress()))) {
+                throw new CairnException(ErrorCode.CONFLICT, "another member already uses raft address " + r.raftAddress());
+            }
+            Member joining = new Member(r.id(), r.raftAddress(), r.httpAddress(), false);
+            return node.changeMembership(new MembershipChange.AddLearner(joining))
+                    .map(index -> ApiResponse.json(201, cluster(), index));
+        }
+        if (req instanceof ApiRequest.RemoveMember r) {
+            if (m.member(r.id()).isEmpty()) throw new CairnException(ErrorCode.NOT_FOUND, "no member '" + r.id() + "'");
+            return node.changeMembership(new MembershipChange.Remove(r.id())).map(ApiResponse::noContent);
+        }
+        ApiRequest.TransferLeader r = (ApiRequest.TransferLeader) req;
+        if (!m.isVoter(r.to())) throw new CairnException(ErrorCode.BAD_REQUEST, "'" + r.to() + "' is not a voting member");
+        Future<Void> moved = r.to().equals(node.config().nodeId()) ? Future.succeededFuture() : node.transferLeadership(r.to());
+        return moved.map(v -> ApiResponse.json(200, cluster(), -1));
     }
 
     private Command command(ApiRequest req) {
@@ -183,6 +219,9 @@ public final class RequestHandler {
 
     private Future<ApiResponse> read(ApiRequest req) {
         if (req instanceof ApiRequest.ClusterStatus) return Future.succeededFuture(ApiResponse.json(200, cluster(), -1));
+        if (req instanceof ApiRequest.Snapshot) {
+            return node.snapshot().map(rev -> ApiResponse.json(200, "{\"rev\":" + rev + "}", rev));
+        }
         if (req instanceof ApiRequest.GetDoc r) {
             return barrier(r.read()).compose(v -> node.read(s -> s.get(r.collection(), r.key())))
                     .map(d -> new ApiResponse(200, d.value().json(), d.appliedRev(), "\"" + d.value().rev() + "\""));
@@ -344,6 +383,21 @@ public final class RequestHandler {
         return Future.failedFuture(new CairnException(ErrorCode.NOT_READY, "not ready: " + reason));
     }
 
+    /**
+     * {@code GET /v1/backup}: a consistent copy of this node's store (SQLite online backup into a
+     * temp file), streamed from disk, then deleted.
+     */
+    public Future<ApiResponse> backup(io.vertx.ext.web.RoutingContext ctx) {
+        java.nio.file.Path tmp = node.config().dataDir().resolve("backup-" + System.nanoTime() + ".db.tmp");
+        return node.read(s -> s.snapshot(tmp)).compose(info -> {
+            var resp = ctx.response()
+                    .putHeader("Content-Type", "application/vnd.sqlite3")
+                    .putHeader("Content-Disposition", "attachment; filename=\"cairn-" + info.index() + ".db\"")
+                    .putHeader("X-Cairn-Rev", Long.toString(info.index()));
+            return resp.sendFile(tmp.toString()).<ApiResponse>map(v -> null);
+        }).onComplete(ar -> tmp.toFile().delete());
+    }
+
     public Future<ApiResponse> live() {
         return Future.succeededFuture(ApiResponse.json(200, "{\"status\":\"live\"}", -1));
     }
@@ -353,7 +407,8 @@ public final class RequestHandler {
         Map<String, Function<io.vertx.ext.web.RoutingContext, Future<ApiResponse>>> extra = Map.of(
                 "/health/live", ctx -> live(),
                 "/health/ready", ctx -> ready(),
-                "/v1/changes", changes::handle);
+                "/v1/changes", changes::handle,
+                "/v1/backup", this::backup);
         return new HttpApi(this::handle, extra);
     }
 }

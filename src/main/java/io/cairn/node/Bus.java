@@ -66,6 +66,9 @@ final class Bus {
 
     record Peers(Membership membership) {}
 
+    /** Peer addresses learned outside the log (a joining node's first contact), used while no membership is known. */
+    record KnownPeers(java.util.Map<String, String> raftAddresses) {}
+
     // ---- to the StateMachineVerticle
 
     /** Committed entries to apply, in order. */

@@ -284,6 +284,11 @@ public final class CairnNode {
         return w.future();
     }
 
+    /** Tells the transport how to reach peers before the log says (a joining node's first contact). */
+    public void learnPeers(java.util.Map<String, String> raftAddresses) {
+        vertx.eventBus().send(Bus.transport(config.nodeId()), new Bus.KnownPeers(raftAddresses), LocalCodec.LOCAL);
+    }
+
     /** Takes a snapshot now and compacts the log; completes with the index it covers. */
     public Future<Long> snapshot() {
         Waiter<Long> w = Waiter.create(vertx, 60_000, "the snapshot did not finish within 60 s");

@@ -41,6 +41,8 @@ final class TransportVerticle extends VerticleBase {
     private final Map<Long, Waiter<byte[]>> forwards = new HashMap<>();
     private long nextForwardId = 1;
     private PeerTransport transport;
+    private io.cairn.raft.Membership membership = io.cairn.raft.Membership.EMPTY;
+    private Map<String, String> knownPeers = Map.of();
     private MessageConsumer<Object> consumer;
 
     /** {@code forwardHandler} serves requests other nodes forward here (JSON in, JSON out). */
@@ -61,7 +63,10 @@ final class TransportVerticle extends VerticleBase {
         consumer = vertx.eventBus().localConsumer(Bus.transport(node.id()), msg -> handle(msg.body()));
         return transport.start()
                 .compose(v -> consumer.completion())
-                .onSuccess(v -> setPeers(node.state().membership()))
+                .onSuccess(v -> {
+                    membership = node.state().membership();
+                    setPeers(membership);
+                })
                 .recover(e -> Future.failedFuture(new IllegalStateException(
                         "cannot listen for peers on " + c.raftHost() + ":" + c.raftPort() + ": " + e.getMessage(), e)));
     }
@@ -78,7 +83,11 @@ final class TransportVerticle extends VerticleBase {
         if (body instanceof Bus.Outbound o) {
             for (Message m : o.messages()) send(m.to(), RAFT, MessageCodec.encode(m));
         } else if (body instanceof Bus.Peers p) {
-            setPeers(p.membership());
+            membership = p.membership();
+            setPeers(membership);
+        } else if (body instanceof Bus.KnownPeers k) {
+            knownPeers = Map.copyOf(k.raftAddresses());
+            setPeers(membership);
         } else if (body instanceof Forward f) {
             forward(f);
         }
@@ -86,9 +95,9 @@ final class TransportVerticle extends VerticleBase {
 
     private void setPeers(io.cairn.raft.Membership membership) {
         Map<String, String> peers = new LinkedHashMap<>();
-        for (Member m : membership.members()) {
-            if (!m.id().equals(node.id())) peers.put(m.id(), m.raftAddress());
-        }
+        if (membership.members().isEmpty()) peers.putAll(knownPeers);
+        for (Member m : membership.members()) peers.put(m.id(), m.raftAddress());
+        peers.remove(node.id());
         transport.setPeers(peers);
     }
 

@@ -30,7 +30,11 @@ class ApiJsonTest {
                 new ApiRequest.PutIndex("c", "i", "{\"fields\":[\"a\"]}"),
                 new ApiRequest.ListIndexes("c", ReadOptions.DEFAULT),
                 new ApiRequest.DropIndex("c", "i"),
-                new ApiRequest.ClusterStatus());
+                new ApiRequest.ClusterStatus(),
+                new ApiRequest.AddMember("n4", "h:1", "h:2"),
+                new ApiRequest.RemoveMember("n4"),
+                new ApiRequest.TransferLeader("n2"),
+                new ApiRequest.Snapshot());
         for (ApiRequest r : all) {
             JsonObject wire = new JsonObject(ApiJson.toJson(r).encode());
             assertThat(ApiJson.fromJson(wire)).isEqualTo(r);

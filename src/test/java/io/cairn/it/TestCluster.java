@@ -40,6 +40,7 @@ final class TestCluster implements AutoCloseable {
     private final Map<String, int[]> ports = new HashMap<>();
     private final Map<String, Vertx> vertxes = new HashMap<>();
     private final Map<String, Cairn> nodes = new HashMap<>();
+    private final Map<String, Map<String, String>> nodeEnv = new HashMap<>();
     private final Vertx clientVertx = Vertx.vertx();
     private final WebClient client = WebClient.create(clientVertx, new WebClientOptions().setKeepAlive(true));
 
@@ -92,6 +93,7 @@ final class TestCluster implements AutoCloseable {
         env.put("CAIRN_WRITE_TIMEOUT_MS", "3000");
         env.put("CAIRN_READ_TIMEOUT_MS", "3000");
         env.putAll(extraEnv);
+        env.putAll(nodeEnv.getOrDefault(id, Map.of()));
         return ConfigLoader.load(root, null, env);
     }
 
@@ -113,6 +115,18 @@ final class TestCluster implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("node " + id + " did not start: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Starts a new node that joins the running cluster through {@code via} (CAIRN_JOIN); it is not
+     * among the initial peers.
+     */
+    String joinNode(String via) throws IOException {
+        String id = "n" + (ports.size() + 1);
+        ports.put(id, new int[] {freePort(), freePort()});
+        nodeEnv.put(id, Map.of("CAIRN_JOIN", "127.0.0.1:" + httpPort(via), "CAIRN_PEERS", ""));
+        startNode(id);
+        return id;
     }
 
     void startNode(String id) {
@@ -173,6 +187,11 @@ final class TestCluster implements AutoCloseable {
     String follower() {
         String leader = awaitLeader();
         return nodes.keySet().stream().filter(id -> !id.equals(leader)).sorted().findFirst().orElseThrow();
+    }
+
+    /** Ids of the running nodes. */
+    java.util.Set<String> running() {
+        return java.util.Set.copyOf(nodes.keySet());
     }
 
     static void awaitTrue(String what, BooleanSupplier condition) {
