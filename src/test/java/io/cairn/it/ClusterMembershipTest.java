@@ -43,17 +43,26 @@ class ClusterMembershipTest {
             Map<String, Integer> acked = new ConcurrentHashMap<>();
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong failures = new AtomicLong();
+            AtomicLong writes = new AtomicLong();
+            Map<String, Integer> reasons = new ConcurrentHashMap<>();
             Thread writer = new Thread(() -> {
                 int i = 0;
                 while (!stop.get()) {
                     String key = "w" + (i % 50);
+                    writes.incrementAndGet();
                     try {
-                        String target = c.running().stream().sorted().findFirst().orElseThrow();
+                        var up = c.running().stream().sorted().toList();
+                        String target = up.get(i % up.size());
                         var r = c.call(target, HttpMethod.PUT, "/v1/collections/m/docs/" + key, "{\"v\":" + i + "}");
-                        if (r.statusCode() == 200 || r.statusCode() == 201) acked.put(key, i);
-                        else failures.incrementAndGet();
+                        if (r.statusCode() == 200 || r.statusCode() == 201) {
+                            acked.put(key, i);
+                        } else {
+                            failures.incrementAndGet();
+                            reasons.merge(r.statusCode() + " " + json(r).getJsonObject("error").getString("message"), 1, Integer::sum);
+                        }
                     } catch (AssertionError | RuntimeException e) {
                         failures.incrementAndGet();
+                        reasons.merge(e.getClass().getSimpleName(), 1, Integer::sum);
                     }
                     i++;
                 }
@@ -90,7 +99,7 @@ class ClusterMembershipTest {
                 // after an unknown outcome, so the stored value is at least the last acknowledged one.
                 assertThat(json(r).getInteger("v")).as("key %s", e.getKey()).isGreaterThanOrEqualTo(e.getValue());
             }
-            System.out.println("membership test: " + acked.size() + " keys acknowledged, " + failures.get() + " failed attempts");
+            System.out.println("membership test: " + writes.get() + " writes, " + failures.get() + " failed: " + reasons);
         }
     }
 }
