@@ -2,6 +2,7 @@ package io.cairn;
 
 import io.cairn.api.ApiVerticle;
 import io.cairn.api.ChangeStreams;
+import io.cairn.api.EventBusApi;
 import io.cairn.api.RequestHandler;
 import io.cairn.config.CairnConfig;
 import io.cairn.node.CairnNode;
@@ -28,6 +29,7 @@ public final class Cairn {
     private final List<String> apiDeployments = new ArrayList<>();
     private int httpPort;
     private Joiner joiner;
+    private io.vertx.core.eventbus.MessageConsumer<Object> busConsumer;
 
     private Cairn(Vertx vertx, CairnNode node, RequestHandler handler, ChangeStreams changes) {
         this.vertx = vertx;
@@ -54,6 +56,7 @@ public final class Cairn {
             ChangeStreams changes = new ChangeStreams(node, config.progressMillis());
             changesRef.set(changes);
             Cairn cairn = new Cairn(vertx, node, handler, changes);
+            cairn.busConsumer = new EventBusApi(handler, changes).register(vertx, EventBusApi.ADDRESS);
             return cairn.deployApi(config).map(v -> {
                         if (!config.join().isEmpty() && node.state().membership().members().isEmpty()) {
                             cairn.joiner = new Joiner(vertx, config, node);
@@ -94,6 +97,7 @@ public final class Cairn {
     /** Stops the HTTP front end, then the node. */
     public Future<Void> stop() {
         if (joiner != null) joiner.stop();
+        if (busConsumer != null) busConsumer.unregister();
         Future<Void> chain = Future.succeededFuture();
         for (String id : apiDeployments) {
             chain = chain.transform(ar -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));

@@ -74,10 +74,29 @@ public final class ChangeStreams {
     }
 
     private Future<ApiResponse> longPoll(RoutingContext ctx, Filter filter) {
-        Long afterParam = optionalLong(ctx, "after");
-        long after = afterParam == null ? node.appliedIndex() : afterParam;
+        Long after = optionalLong(ctx, "after");
         int limit = (int) boundedLong(ctx, "limit", 100, 1, LONG_POLL_LIMIT_MAX);
         long waitMs = boundedLong(ctx, "waitMs", 0, 0, LONG_POLL_WAIT_MILLIS_MAX);
+        return poll(after, limit, waitMs, filter);
+    }
+
+    /**
+     * One long-poll page: changes with rev > {@code after} (null: from now), waiting up to
+     * {@code waitMs} when there are none yet. The answer's {@code rev} is where to resume.
+     */
+    public Future<ApiResponse> poll(Long afterOrNull, int limit, long waitMs, String collection, String key, boolean prev) {
+        if (limit < 1 || limit > LONG_POLL_LIMIT_MAX) {
+            throw new CairnException(ErrorCode.BAD_REQUEST, "limit must be in 1.." + LONG_POLL_LIMIT_MAX);
+        }
+        if (waitMs < 0 || waitMs > LONG_POLL_WAIT_MILLIS_MAX) {
+            throw new CairnException(ErrorCode.BAD_REQUEST, "waitMs must be in 0.." + LONG_POLL_WAIT_MILLIS_MAX);
+        }
+        if (afterOrNull != null && afterOrNull < 0) throw new CairnException(ErrorCode.BAD_REQUEST, "after must be >= 0");
+        return poll(afterOrNull, limit, waitMs, Filter.of(collection, key, prev));
+    }
+
+    private Future<ApiResponse> poll(Long afterOrNull, int limit, long waitMs, Filter filter) {
+        long after = afterOrNull == null ? node.appliedIndex() : afterOrNull;
         return page(after, limit, filter).compose(p -> {
             if (!p.value().changes().isEmpty() || waitMs == 0) return Future.succeededFuture(p);
             return node.awaitAppliedWithin(p.value().resumeRev() + 1, waitMs)
@@ -240,15 +259,17 @@ public final class ChangeStreams {
 
     private record Filter(String collection, String key, boolean prev) {
         static Filter of(RoutingContext ctx) {
-            String c = ctx.request().getParam("collection");
-            String k = ctx.request().getParam("key");
             String p = ctx.request().getParam("prev");
-            if (c != null) Validation.name("collection", c);
-            if (k != null) Validation.key(k);
             if (p != null && !p.equals("true") && !p.equals("false")) {
                 throw new CairnException(ErrorCode.BAD_REQUEST, "prev must be true or false");
             }
-            return new Filter(c, k, "true".equals(p));
+            return of(ctx.request().getParam("collection"), ctx.request().getParam("key"), "true".equals(p));
+        }
+
+        static Filter of(String c, String k, boolean prev) {
+            if (c != null) Validation.name("collection", c);
+            if (k != null) Validation.key(k);
+            return new Filter(c, k, prev);
         }
     }
 

@@ -195,16 +195,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     static void awaitTrue(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what);
-            }
-        }
+        io.cairn.Await.until(what, WAIT, condition);
     }
 
     /** Sends a request to node {@code id}; body may be null. Headers as name, value pairs. */
