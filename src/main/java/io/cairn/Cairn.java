@@ -3,6 +3,12 @@ package io.cairn;
 import io.cairn.api.ApiVerticle;
 import io.cairn.api.ChangeStreams;
 import io.cairn.api.EventBusApi;
+import io.cairn.api.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.cairn.api.RequestHandler;
 import io.cairn.config.CairnConfig;
 import io.cairn.node.CairnNode;
@@ -38,8 +44,19 @@ public final class Cairn {
         this.changes = changes;
     }
 
-    /** Starts a node with {@code config} in {@code vertx}; fails with a clear message if it cannot. */
+    /**
+     * Starts a node with {@code config} in {@code vertx}; fails with a clear message if it cannot.
+     * Its metrics go to a registry of its own ({@code GET /metrics}).
+     */
     public static Future<Cairn> start(Vertx vertx, CairnConfig config) {
+        return start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    }
+
+    /**
+     * Starts a node whose {@code GET /metrics} shows {@code registry}: pass the registry Vert.x was
+     * built with ({@link #newVertx}) to see its HTTP figures beside Cairn's.
+     */
+    public static Future<Cairn> start(Vertx vertx, CairnConfig config, PrometheusMeterRegistry registry) {
         AtomicReference<RequestHandler> handlerRef = new AtomicReference<>();
         AtomicReference<ChangeStreams> changesRef = new AtomicReference<>();
         return CairnNode.start(vertx, config, json -> {
@@ -51,7 +68,7 @@ public final class Cairn {
             ChangeStreams c = changesRef.get();
             if (c != null) c.onApplied(applied);
         }).compose(node -> {
-            RequestHandler handler = new RequestHandler(node);
+            RequestHandler handler = new RequestHandler(node, new Metrics(node, registry));
             handlerRef.set(handler);
             ChangeStreams changes = new ChangeStreams(node, config.progressMillis());
             changesRef.set(changes);
@@ -83,6 +100,12 @@ public final class Cairn {
                         return null;
                     });
         });
+    }
+
+    /** A Vert.x instance that records its HTTP figures into {@code registry} (what {@code Main} runs). */
+    public static Vertx newVertx(PrometheusMeterRegistry registry) {
+        VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+        return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
     }
 
     public CairnNode node() {

@@ -2,6 +2,8 @@ package io.cairn;
 
 import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigLoader;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +19,14 @@ public final class Main {
 
     public static void main(String[] args) {
         Path conf = null;
-        for (int i = 0; i < args.length; i++) {
+        Path restoreFrom = null;
+        int start = 0;
+        if (args.length > 0 && args[0].equals("restore")) {
+            if (args.length < 2) fail("restore needs a backup file: java -jar cairn.jar restore FILE [--conf FILE]");
+            restoreFrom = Path.of(args[1]);
+            start = 2;
+        }
+        for (int i = start; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
                     System.out.print(ConfigLoader.help());
@@ -33,18 +42,26 @@ public final class Main {
         CairnConfig config;
         try {
             config = ConfigLoader.load(Path.of("."), conf, System.getenv());
+            if (restoreFrom != null) {
+                System.out.println(Restore.run(config, restoreFrom));
+                return;
+            }
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
+            return;
+        } catch (java.io.IOException | RuntimeException e) {
+            fail("restore failed: " + e.getMessage());
             return;
         }
         run(config);
     }
 
     private static void run(CairnConfig config) {
-        Vertx vertx = Vertx.vertx();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Vertx vertx = Cairn.newVertx(registry);
         Cairn cairn;
         try {
-            cairn = Cairn.start(vertx, config).await(60, TimeUnit.SECONDS);
+            cairn = Cairn.start(vertx, config, registry).await(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.error("cairn could not start: {}", e.getMessage(), e);
             try {

@@ -40,9 +40,11 @@ public final class RequestHandler {
     private static final int BODY_DEPTH_MAX = 80;
 
     private final CairnNode node;
+    private final Metrics metrics;
 
-    public RequestHandler(CairnNode node) {
+    public RequestHandler(CairnNode node, Metrics metrics) {
         this.node = node;
+        this.metrics = metrics;
     }
 
     public Future<ApiResponse> handle(ApiRequest req) {
@@ -398,6 +400,12 @@ public final class RequestHandler {
         }).onComplete(ar -> tmp.toFile().delete());
     }
 
+    /** {@code GET /metrics}: Prometheus text. */
+    public Future<ApiResponse> metrics(io.vertx.ext.web.RoutingContext ctx) {
+        String text = metrics.scrape();
+        return ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text).map(v -> null);
+    }
+
     public Future<ApiResponse> live() {
         return Future.succeededFuture(ApiResponse.json(200, "{\"status\":\"live\"}", -1));
     }
@@ -408,7 +416,8 @@ public final class RequestHandler {
                 "/health/live", ctx -> live(),
                 "/health/ready", ctx -> ready(),
                 "/v1/changes", changes::handle,
-                "/v1/backup", this::backup);
+                "/v1/backup", this::backup,
+                "/metrics", this::metrics);
         return new HttpApi(this::handle, extra);
     }
 }

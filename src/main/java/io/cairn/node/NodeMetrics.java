@@ -18,6 +18,7 @@ public final class NodeMetrics {
     private final LongAdder snapshotNanos = new LongAdder();
     private final LongAdder proposals = new LongAdder();
     private final LongAdder forwarded = new LongAdder();
+    private final LongAdder leaderChanges = new LongAdder();
 
     void persisted(int entries, long nanos) {
         persists.increment();
@@ -43,6 +44,12 @@ public final class NodeMetrics {
     public void forwarded() {
         forwarded.increment();
     }
+
+    void leaderChanged() {
+        leaderChanges.increment();
+    }
+
+    public long leaderChanges() { return leaderChanges.sum(); }
 
     public long persists() { return persists.sum(); }
     public long persistedEntries() { return persistedEntries.sum(); }

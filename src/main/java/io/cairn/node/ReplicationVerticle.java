@@ -198,6 +198,7 @@ final class ReplicationVerticle extends VerticleBase {
         Status before = node.state().status();
         if (before.role() != st.role() || !java.util.Objects.equals(before.leaderId(), st.leaderId())) {
             log.info("{} is {} in term {}; leader {}", node.id(), st.role(), st.term(), st.leaderId());
+            if (st.leaderId() != null && !st.leaderId().equals(before.leaderId())) node.metrics().leaderChanged();
         }
         node.state().publish(st);
         if (!st.membership().equals(lastMembership)) {
