@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #start(Vertx, CairnConfig)}.
  */
 public final class Cairn {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Cairn.class);
     private final Vertx vertx;
     private final CairnNode node;
     private final RequestHandler handler;
@@ -117,9 +118,32 @@ public final class Cairn {
         return httpPort;
     }
 
-    /** Stops the HTTP front end, then the node. */
+    /**
+     * Stops gracefully: a leader first hands leadership to the most caught-up voter (bounded by the
+     * write timeout), then the HTTP front end stops accepting and lets requests in flight finish,
+     * then the node stops. Each step is bounded, so the whole stop is.
+     */
     public Future<Void> stop() {
         if (joiner != null) joiner.stop();
+        return handOffLeadership().transform(ar -> stopFrontAndNode());
+    }
+
+    private Future<Void> handOffLeadership() {
+        if (!node.state().isLeader()) return Future.succeededFuture();
+        var status = node.state().status();
+        String self = node.config().nodeId();
+        var successor = status.membership().members().stream()
+                .filter(m -> m.voter() && !m.id().equals(self))
+                .max(java.util.Comparator.comparingLong(m -> status.matchIndex().getOrDefault(m.id(), 0L)));
+        if (successor.isEmpty()) return Future.succeededFuture();
+        log.info("{} hands leadership to {} before stopping", self, successor.get().id());
+        return node.transferLeadership(successor.get().id()).recover(e -> {
+            log.warn("{} could not hand off leadership: {}", self, e.getMessage());
+            return Future.succeededFuture();
+        });
+    }
+
+    private Future<Void> stopFrontAndNode() {
         if (busConsumer != null) busConsumer.unregister();
         Future<Void> chain = Future.succeededFuture();
         for (String id : apiDeployments) {

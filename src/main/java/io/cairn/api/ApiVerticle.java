@@ -19,6 +19,7 @@ public final class ApiVerticle extends VerticleBase {
     /** Bounds on what a client can make the server hold before routing. */
     private static final int INITIAL_LINE_BYTES_MAX = 8192;
     private static final int HEADER_BYTES_MAX = 16384;
+    private static final long DRAIN_SECONDS_MAX = 5;
 
     private final String host;
     private final int port;
@@ -47,9 +48,10 @@ public final class ApiVerticle extends VerticleBase {
                         "cannot listen for HTTP on " + host + ":" + port + ": " + e.getMessage(), e)));
     }
 
+    /** Stops accepting connections and lets requests in flight finish, for at most {@link #DRAIN_SECONDS_MAX}. */
     @Override
     public Future<?> stop() {
-        return server == null ? Future.succeededFuture() : server.close();
+        return server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS_MAX, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** The bound port (useful when the configured port was 0). */

@@ -61,6 +61,21 @@ class ClusterFaultTest {
     }
 
     @Test
+    void aStoppingLeaderHandsOffLeadershipFirst() throws Exception {
+        try (TestCluster c = TestCluster.start(3, Map.of())) {
+            String leader = c.awaitLeader();
+            put(c, leader, "x", 1);
+            long started = System.nanoTime();
+            c.stopNode(leader);
+            long stopMillis = (System.nanoTime() - started) / 1_000_000;
+            // the successor was leader before the old one finished stopping: no election gap
+            assertThat(c.running().stream().anyMatch(id -> c.node(id).node().state().isLeader())).isTrue();
+            assertThat(stopMillis).isLessThan(15_000);
+            assertHas(c, c.awaitLeader(), "x", 1, "");
+        }
+    }
+
+    @Test
     void wipedFollowerCatchesUpBySnapshot() throws Exception {
         try (TestCluster c = TestCluster.start(3, Map.of("CAIRN_SNAPSHOT_ENTRIES", "20"))) {
             String leader = c.awaitLeader();
