@@ -53,7 +53,7 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Methods are for the test thread (they block); faults scheduled on timers should go through
  * an executor thread, not an event loop.
  */
-public final class ProcessCluster implements AutoCloseable {
+public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target {
     /** Settings; defaults suit 3 nodes on 2 cores. */
     public static final class Options {
         int nodes = 3;
@@ -328,6 +328,7 @@ public final class ProcessCluster implements AutoCloseable {
         return List.copyOf(nodes.values());
     }
 
+    @Override
     public List<String> ids() {
         return List.copyOf(nodes.keySet());
     }
@@ -350,6 +351,7 @@ public final class ProcessCluster implements AutoCloseable {
     // ---- process faults
 
     /** {@code kill -9}: no shutdown hook, no flush; waits until the process is gone. */
+    @Override
     public void kill(String id) {
         Node n = node(id);
         Process p = n.process;
@@ -366,12 +368,14 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     /** SIGSTOP: the process freezes (timers, sockets, disk) but its sockets stay open. */
+    @Override
     public void pause(String id) {
         signal(node(id), "STOP");
         node(id).stopped = true;
     }
 
     /** SIGCONT after {@link #pause}. */
+    @Override
     public void resume(String id) {
         signal(node(id), "CONT");
         node(id).stopped = false;
@@ -395,6 +399,7 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     /** Starts a node that is down again, same ports, environment and data directory. */
+    @Override
     public void restart(String id) {
         launch(node(id));
     }
@@ -420,6 +425,7 @@ public final class ProcessCluster implements AutoCloseable {
     // ---- network faults (all through the proxies; each call waits until the proxies applied it)
 
     /** Cuts every link between the two sides, both directions; links inside a side are untouched. */
+    @Override
     public void partition(Set<String> side) {
         for (Map.Entry<String, FaultProxy> e : proxies.entrySet()) {
             String[] pair = e.getKey().split("->");
@@ -433,11 +439,13 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     /** Messages from {@code from} to {@code to} are lost; the other direction passes. */
+    @Override
     public void cutOneWay(String from, String to) {
         await(proxy(from, to).dropAll());
     }
 
     /** Every link passes again, with no delay. */
+    @Override
     public void heal() {
         for (FaultProxy p : proxies.values()) {
             p.delay(Duration.ZERO);
@@ -446,6 +454,7 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     /** Adds {@code delay} to every link, both directions of each connection. */
+    @Override
     public void delayAll(Duration delay) {
         for (FaultProxy p : proxies.values()) p.delay(delay);
     }
@@ -520,6 +529,18 @@ public final class ProcessCluster implements AutoCloseable {
         }, () -> nodes.values().stream().filter(Node::serving).map(n -> n.id + " sees " + leaderSeenBy(n.id))
                 .collect(Collectors.joining(", ")));
         return node(leader[0]);
+    }
+
+    /** The leader most serving nodes report right now (no waiting), or null. */
+    @Override
+    public String leader() {
+        Map<String, Integer> votes = new HashMap<>();
+        for (Node n : nodes.values()) {
+            if (!n.serving()) continue;
+            String l = leaderSeenBy(n.id);
+            if (l != null) votes.merge(l, 1, Integer::sum);
+        }
+        return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
     }
 
     /** The leader id a node reports in {@code GET /v1/cluster}, or null. */
