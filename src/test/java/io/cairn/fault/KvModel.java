@@ -175,6 +175,9 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
         Key k = state.get(r.key());
         if (output instanceof Found f) {
             if (!k.exists() || !k.value().equals(f.value())) return List.of();
+            if (f.rev() <= 0) { // no ETag: the value alone is checked
+                return checkRevisions && f.readRev() > 0 ? readAt(state, r.key(), k, f.readRev()) : List.of(state);
+            }
             if (!checkRevisions) return one(state, r.key(), new Key(true, k.value(), f.rev(), Math.max(k.floor(), f.rev())));
             if (k.rev() == UNKNOWN_REV ? f.rev() <= k.floor() : f.rev() != k.rev()) return List.of();
             if (f.readRev() > 0 && (f.readRev() < f.rev() || f.readRev() < k.floor())) return List.of();
@@ -182,6 +185,16 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
         }
         if (output instanceof NotFound nf) return notFound(state, r.key(), k, nf);
         return List.of();
+    }
+
+    private static List<State> readAt(State state, String key, Key k, long readRev) {
+        if (readRev < k.floor()) return List.of();
+        return one(state, key, new Key(k.exists(), k.value(), k.rev(), readRev));
+    }
+
+    /** The key after a write that committed at {@code rev} (0: the answer did not say). */
+    private static Key written(Key k, boolean exists, String value, long rev) {
+        return rev > 0 ? new Key(exists, value, rev, rev) : new Key(exists, value, UNKNOWN_REV, k.floor());
     }
 
     private List<State> notFound(State state, String key, Key k, NotFound nf) {
@@ -196,8 +209,9 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
         Cond cond = p.ifMatch() != null ? revIs(k, p.ifMatch()) : p.ifAbsent() ? absent(k) : Cond.TRUE;
         Key applied = new Key(true, p.value(), UNKNOWN_REV, k.floor());
         if (output instanceof Written w) {
-            if (cond == Cond.FALSE || !revAbove(w.rev(), k) || (checkRevisions && p.ifMatch() != null && w.rev() <= p.ifMatch())) return List.of();
-            return one(state, p.key(), new Key(true, p.value(), w.rev(), w.rev()));
+            if (cond == Cond.FALSE || !revAbove(w.rev(), k)) return List.of();
+            if (checkRevisions && p.ifMatch() != null && w.rev() > 0 && w.rev() <= p.ifMatch()) return List.of();
+            return one(state, p.key(), written(k, true, p.value(), w.rev()));
         }
         if (output instanceof PreconditionFailed) {
             return cond == Cond.TRUE ? List.of() : List.of(state);
@@ -211,7 +225,7 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
         Cond cond = d.ifRev() != null ? revIs(k, d.ifRev()) : k.exists() ? Cond.TRUE : Cond.FALSE;
         if (output instanceof Written w) {
             if (!k.exists() || cond == Cond.FALSE || !revAbove(w.rev(), k)) return List.of();
-            return one(state, d.key(), new Key(false, null, w.rev(), w.rev()));
+            return one(state, d.key(), written(k, false, null, w.rev()));
         }
         if (output instanceof NotFound nf) return notFound(state, d.key(), k, nf);
         if (output instanceof PreconditionFailed) {
@@ -234,9 +248,9 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
                 Key k = state.get(op.key());
                 if (!revAbove(w.rev(), k)) return List.of();
                 if (op instanceof TxnPut p) {
-                    next = next.with(op.key(), new Key(true, p.value(), w.rev(), w.rev()));
+                    next = next.with(op.key(), written(k, true, p.value(), w.rev()));
                 } else if (op instanceof TxnDelete) {
-                    next = next.with(op.key(), k.exists() ? new Key(false, null, w.rev(), w.rev()) : raiseFloor(k, w.rev()));
+                    next = next.with(op.key(), k.exists() ? written(k, false, null, w.rev()) : raiseFloor(k, w.rev()));
                 } else {
                     long expected = ((TxnCheck) op).rev();
                     Key seen = k.rev() == UNKNOWN_REV && expected > 0 ? new Key(true, k.value(), expected, k.floor()) : k; // learned
@@ -296,7 +310,7 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
 
     /** A write at {@code rev} after this key's history: above its floor (and its known rev). */
     private boolean revAbove(long rev, Key k) {
-        return !checkRevisions || (rev > k.floor() && rev > k.rev());
+        return !checkRevisions || rev <= 0 || (rev > k.floor() && rev > k.rev());
     }
 
     private static List<State> branch(State unchanged, Cond cond, State applied) {

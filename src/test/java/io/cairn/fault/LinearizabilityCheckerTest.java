@@ -141,6 +141,20 @@ class LinearizabilityCheckerTest {
     }
 
     @Test
+    void answersWithoutRevisionsAreCheckedOnValuesOnly() {
+        // 0 = the answer carried no rev (a contract break the workload reports on its own)
+        assertOk(new KvHistory()
+                .put(1, 0, 1, "k", "a", 0)
+                .read(2, 2, 3, "k", "a", 0, 0)
+                .put(1, 4, 5, "k", "b", 7)
+                .read(2, 6, 7, "k", "b", 7, 7));
+        assertIllegal(new KvHistory()
+                .put(1, 0, 1, "k", "a", 0)
+                .put(1, 2, 3, "k", "b", 0)
+                .read(2, 4, 5, "k", "a", 0, 0));
+    }
+
+    @Test
     void manyConcurrentClientsOnSeveralKeysAreCheckedQuickly() {
         // 4 keys x 500 ops, up to 6 overlapping at a time: per-key partitions keep the search small
         KvHistory h = new KvHistory();

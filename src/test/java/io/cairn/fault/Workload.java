@@ -323,34 +323,39 @@ public final class Workload {
     private Answer readAnswer(HttpResponse<Buffer> r) {
         int s = r.statusCode();
         if (s == 200) {
-            JsonObject doc = r.bodyAsJsonObject();
-            return new Answer(new Found(String.valueOf(doc.getValue("v")), etag(r), header(r, "X-Cairn-Rev")), Outcome.OK);
+            JsonObject doc = body(r);
+            Object v = doc == null ? null : doc.getValue("v");
+            if (v == null) contract(r, "a document without the \"v\" the workload wrote");
+            return new Answer(new Found(String.valueOf(v), etag(r), rev(r, "X-Cairn-Rev")), Outcome.OK);
         }
-        if (s == 404) return new Answer(new NotFound(header(r, "X-Cairn-Rev")), Outcome.OK);
+        if (s == 404) return new Answer(new NotFound(rev(r, "X-Cairn-Rev")), Outcome.OK);
         return other(r);
     }
 
     private Answer writeAnswer(HttpResponse<Buffer> r) {
         int s = r.statusCode();
-        if (s == 200 || s == 201) return new Answer(new Written(r.bodyAsJsonObject().getLong("rev")), Outcome.OK);
+        if (s == 200 || s == 201) return new Answer(new Written(bodyRev(r)), Outcome.OK);
         if (s == 412) return new Answer(new PreconditionFailed(-1), Outcome.OK);
         return other(r);
     }
 
     private Answer deleteAnswer(HttpResponse<Buffer> r) {
         int s = r.statusCode();
-        if (s == 204 || s == 200) return new Answer(new Written(header(r, "X-Cairn-Rev")), Outcome.OK);
-        if (s == 404) return new Answer(new NotFound(header(r, "X-Cairn-Rev")), Outcome.OK);
+        if (s == 204 || s == 200) return new Answer(new Written(rev(r, "X-Cairn-Rev")), Outcome.OK);
+        if (s == 404) return new Answer(new NotFound(rev(r, "X-Cairn-Rev")), Outcome.OK);
         if (s == 412) return new Answer(new PreconditionFailed(-1), Outcome.OK);
         return other(r);
     }
 
     private Answer txnAnswer(HttpResponse<Buffer> r) {
         int s = r.statusCode();
-        if (s == 200) return new Answer(new Written(r.bodyAsJsonObject().getLong("rev")), Outcome.OK);
+        if (s == 200) return new Answer(new Written(bodyRev(r)), Outcome.OK);
         if (s == 412) {
-            JsonObject error = r.bodyAsJsonObject().getJsonObject("error", new JsonObject());
-            return new Answer(new PreconditionFailed(error.getInteger("failedOp", -1)), Outcome.OK);
+            JsonObject body = body(r);
+            JsonObject error = body == null ? new JsonObject() : body.getJsonObject("error", new JsonObject());
+            Integer failedOp = error.getInteger("failedOp");
+            if (failedOp == null) contract(r, "a txn 412 without error.failedOp");
+            return new Answer(new PreconditionFailed(failedOp == null ? -1 : failedOp), Outcome.OK);
         }
         return other(r);
     }
@@ -359,20 +364,51 @@ public final class Workload {
         int s = r.statusCode();
         if (s >= 500) return UNKNOWN;
         if (s == 409 || s == 404) return new Answer(KvOutput.UNKNOWN, Outcome.FAILED); // definite: nothing applied
-        unexpected.incrementAndGet();
-        if (unexpectedSamples.size() < 10) unexpectedSamples.add(s + " " + r.bodyAsString());
+        contract(r, "unexpected status");
         return new Answer(KvOutput.UNKNOWN, Outcome.FAILED);
     }
 
-    private static long etag(HttpResponse<Buffer> r) {
-        String e = r.getHeader("ETag");
-        if (e == null) return 0;
-        return Long.parseLong(e.replace("W/", "").replace("\"", "").trim());
+    /** Counts an answer that breaks API.md (the op is still recorded as well as it can be). */
+    private void contract(HttpResponse<Buffer> r, String what) {
+        unexpected.incrementAndGet();
+        if (unexpectedSamples.size() < 10) unexpectedSamples.add(what + ": " + r.statusCode() + " " + r.bodyAsString());
     }
 
-    private static long header(HttpResponse<Buffer> r, String name) {
-        String v = r.getHeader(name);
-        return v == null ? 0 : Long.parseLong(v.trim());
+    private static JsonObject body(HttpResponse<Buffer> r) {
+        try {
+            return r.bodyAsJsonObject();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The {@code rev} of a write's body; 0 (unknown to the model) and a contract note if absent. */
+    private long bodyRev(HttpResponse<Buffer> r) {
+        JsonObject body = body(r);
+        Object rev = body == null ? null : body.getValue("rev");
+        if (rev instanceof Number n) return n.longValue();
+        contract(r, "a write answer without a numeric rev");
+        return 0;
+    }
+
+    private long etag(HttpResponse<Buffer> r) {
+        String e = r.getHeader("ETag");
+        try {
+            return Long.parseLong(e.replace("W/", "").replace("\"", "").trim());
+        } catch (RuntimeException ex) {
+            contract(r, "ETag " + e + " is not \"<rev>\"");
+            return 0;
+        }
+    }
+
+    private long rev(HttpResponse<Buffer> r, String header) {
+        String v = r.getHeader(header);
+        try {
+            return Long.parseLong(v.trim());
+        } catch (RuntimeException e) {
+            contract(r, header + " missing or not a number: " + v);
+            return 0;
+        }
     }
 
     // ---- the committed history, from the long-poll change feed
