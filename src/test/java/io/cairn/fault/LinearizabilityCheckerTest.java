@@ -331,6 +331,60 @@ class LinearizabilityCheckerTest {
         assertThat(r.verdict()).as("seed %d\n%s", seed, r.report()).isEqualTo(Verdict.OK);
     }
 
+    // ---- property: on small histories, the search agrees with trying every order
+
+    @Property(tries = 400)
+    void onSmallHistoriesTheVerdictMatchesABruteForceSearch(@ForAll long seed) {
+        Random random = new Random(seed);
+        List<Operation<KvInput, KvOutput>> history = new ArrayList<>(ReferenceKv.randomHistory(random, 7));
+        if (random.nextBoolean()) { // make it (probably) wrong: one answer replaced by a plausible other
+            int i = random.nextInt(history.size());
+            Operation<KvInput, KvOutput> op = history.get(i);
+            KvOutput other = switch (random.nextInt(4)) {
+                case 0 -> new KvOutput.Found("v" + random.nextInt(history.size()), random.nextInt(8), random.nextInt(8));
+                case 1 -> new KvOutput.NotFound(random.nextInt(8));
+                case 2 -> new Written(1 + random.nextInt(8));
+                default -> new PreconditionFailed(-1);
+            };
+            history.set(i, new Operation<>(op.id(), op.clientId(), op.invokeNanos(), op.returnNanos(), op.input(), other, Outcome.OK));
+        }
+        boolean expected = bruteForce(MODEL, history);
+        Result r = LinearizabilityChecker.check(MODEL, history);
+        assertThat(r.verdict()).as("seed %d\n%s", seed, r.report()).isEqualTo(expected ? Verdict.OK : Verdict.ILLEGAL);
+    }
+
+    /** Tries every order that respects real time (unknown outcomes return at +infinity). */
+    private static boolean bruteForce(KvModel model, List<Operation<KvInput, KvOutput>> history) {
+        List<Operation<KvInput, KvOutput>> ops = new ArrayList<>();
+        for (Operation<KvInput, KvOutput> op : history) {
+            boolean drop = op.outcome() == Outcome.FAILED || (op.outcome() == Outcome.UNKNOWN && model.isReadOnly(op.input()));
+            if (!drop) ops.add(op);
+        }
+        return search(model, ops, new boolean[ops.size()], ops.size(), java.util.Set.of(model.init()));
+    }
+
+    private static boolean search(KvModel model, List<Operation<KvInput, KvOutput>> ops, boolean[] used, int left,
+                                  java.util.Set<KvModel.State> states) {
+        if (left == 0) return true;
+        for (int i = 0; i < ops.size(); i++) {
+            if (used[i]) continue;
+            Operation<KvInput, KvOutput> o = ops.get(i);
+            boolean mayGoNext = true;
+            for (int j = 0; j < ops.size(); j++) {
+                if (!used[j] && j != i && ops.get(j).effectiveReturnNanos() < o.invokeNanos()) mayGoNext = false;
+            }
+            if (!mayGoNext) continue;
+            java.util.Set<KvModel.State> next = new java.util.HashSet<>();
+            for (KvModel.State s : states) next.addAll(model.step(s, o.input(), o.output()));
+            if (next.isEmpty()) continue;
+            used[i] = true;
+            boolean ok = search(model, ops, used, left - 1, next);
+            used[i] = false;
+            if (ok) return true;
+        }
+        return false;
+    }
+
     /** A plain sequential KV store with Raft-like revisions, to generate histories that are linearizable by construction. */
     static final class ReferenceKv {
         private record Doc(String value, long rev) {}
