@@ -24,7 +24,8 @@ import java.util.Random;
  * filter, recording every frame; when the connection ends (a fault, a node killed) it reconnects,
  * to the next node in turn, and resumes with {@code after} = the last rev it holds completely
  * (a rev is complete once a later change or a progress frame at or past it arrived: a disconnect
- * may cut a transaction). After {@code compacted} it resumes from the oldest rev kept.
+ * may cut a transaction). After {@code compacted} it resumes from the oldest rev kept. A connection
+ * silent for 12 s (the server sends progress at least every 5 s) is closed and resumed.
  *
  * <p>Each connection becomes one {@link Session} for {@link StreamChecker}. Runs on one event
  * loop; {@link #subscriber()} and {@link #completeRev()} may be called from any thread.
@@ -46,6 +47,10 @@ public final class ChangeSubscriber {
     private boolean stopped;
     private long lastChangeRev = Long.MIN_VALUE;
     private volatile long completeRev;
+    private long lastFrameNanos;
+    private long watchdog = -1;
+    /** Cairn sends progress at least every 5 s: a silent connection is presumed dead (a stall, a SIGSTOP). */
+    private static final long SILENCE_MAX_NANOS = 12_000_000_000L;
     private volatile int connects;
 
     /**
@@ -73,6 +78,10 @@ public final class ChangeSubscriber {
     public Future<Void> start() {
         Promise<Void> p = Promise.promise();
         context.runOnContext(v -> {
+            watchdog = vertx.setPeriodic(1_000, id -> {
+                WebSocket ws = socket;
+                if (ws != null && System.nanoTime() - lastFrameNanos > SILENCE_MAX_NANOS) ws.close();
+            });
             connect();
             p.complete();
         });
@@ -84,6 +93,7 @@ public final class ChangeSubscriber {
         Promise<Void> p = Promise.promise();
         context.runOnContext(v -> {
             stopped = true;
+            vertx.cancelTimer(watchdog);
             if (socket != null) {
                 WebSocket s = socket;
                 endSession(End.CLOSED);
@@ -153,6 +163,7 @@ public final class ChangeSubscriber {
             }
             currentEnd = End.DISCONNECTED;
             lastChangeRev = Long.MIN_VALUE;
+            lastFrameNanos = System.nanoTime();
             WebSocket ws = socket;
             ws.textMessageHandler(this::frame);
             ws.closeHandler(v -> {
@@ -166,6 +177,7 @@ public final class ChangeSubscriber {
     }
 
     private void frame(String text) {
+        lastFrameNanos = System.nanoTime();
         JsonObject f;
         try {
             f = new JsonObject(text);
