@@ -1,0 +1,695 @@
+package io.cairn.fault;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * N Cairn nodes as separate {@code java -jar target/cairn.jar} processes on 127.0.0.1, with a
+ * {@link FaultProxy} on every directed peer link, temp data directories, and the faults of a real
+ * machine: {@code kill -9}, SIGSTOP/SIGCONT, restart on the same data, a wiped data directory.
+ *
+ * <p><b>Links.</b> One proxy per directed pair (from, to): node {@code from}'s {@code CAIRN_PEERS}
+ * lists every other node {@code to} at the port of proxy (from → to), which forwards to
+ * {@code to}'s real raft port; its own entry has its real raft port. Cairn dials one outbound
+ * connection per peer and sends on it only (transport DESIGN.md), so proxy (from → to) carries
+ * exactly the messages from {@code from} to {@code to}: dropping it is a one-way partition,
+ * dropping both directions of a pair cuts the pair, and any partition of the nodes into sides is
+ * a set of links. This needs each node to keep its own view of its peers' raft addresses, which
+ * holds while membership comes from {@code CAIRN_PEERS}; {@link #linksAsConfigured()} checks it
+ * against {@code GET /v1/cluster}. Client HTTP ports are not proxied.
+ *
+ * <p><b>Cleanup.</b> {@link #close()} kills every process it started (stopped ones too), closes
+ * the proxies and deletes the temp directory; a JVM shutdown hook does the same if the test
+ * never gets there. Logs: {@code <tmp>/<id>.log} (stdout and stderr, appended across restarts).
+ *
+ * <p>Methods are for the test thread (they block); faults scheduled on timers should go through
+ * an executor thread, not an event loop.
+ */
+public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target {
+    /** Settings; defaults suit 3 nodes on 2 cores. */
+    public static final class Options {
+        int nodes = 3;
+        Path jar = Path.of("target", "cairn.jar");
+        List<String> jvmArgs = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+        Map<String, String> env = new LinkedHashMap<>();
+        Function<Node, List<String>> command;
+
+        public Options nodes(int n) {
+            if (n < 1 || n > 9) throw new IllegalArgumentException("1..9 nodes");
+            nodes = n;
+            return this;
+        }
+
+        public Options jar(Path path) {
+            jar = Objects.requireNonNull(path);
+            return this;
+        }
+
+        public Options jvmArgs(List<String> args) {
+            jvmArgs = List.copyOf(args);
+            return this;
+        }
+
+        /** An extra environment variable for every node (e.g. {@code CAIRN_HISTORY_RETAIN}). */
+        public Options env(String name, String value) {
+            env.put(name, value);
+            return this;
+        }
+
+        /** Replaces {@code java <jvmArgs> -jar <jar>}: for the harness's own tests. */
+        public Options command(Function<Node, List<String>> command) {
+            this.command = command;
+            return this;
+        }
+    }
+
+    public static Options options() {
+        return new Options();
+    }
+
+    /** One node: fixed ports and directory for the cluster's life; the process comes and goes. */
+    public static final class Node {
+        private final String id;
+        private final int httpPort;
+        private final int raftPort;
+        private final Path dataDir;
+        private final Path log;
+        private volatile Process process;
+        private volatile boolean stopped;
+        private int starts;
+
+        Node(String id, int httpPort, int raftPort, Path dataDir, Path log) {
+            this.id = id;
+            this.httpPort = httpPort;
+            this.raftPort = raftPort;
+            this.dataDir = dataDir;
+            this.log = log;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public int httpPort() {
+            return httpPort;
+        }
+
+        public int raftPort() {
+            return raftPort;
+        }
+
+        public String httpAddress() {
+            return "127.0.0.1:" + httpPort;
+        }
+
+        public URI uri(String pathAndQuery) {
+            return URI.create("http://127.0.0.1:" + httpPort + pathAndQuery);
+        }
+
+        public Path dataDir() {
+            return dataDir;
+        }
+
+        public Path log() {
+            return log;
+        }
+
+        /** The process id, or -1 when it is not running. */
+        public long pid() {
+            Process p = process;
+            return p != null && p.isAlive() ? p.pid() : -1;
+        }
+
+        public boolean running() {
+            Process p = process;
+            return p != null && p.isAlive();
+        }
+
+        /** Running and not SIGSTOPped: expected to answer. */
+        public boolean serving() {
+            return running() && !stopped;
+        }
+
+        public int starts() {
+            return starts;
+        }
+
+        @Override
+        public String toString() {
+            return id + "(http " + httpPort + ", raft " + raftPort + (running() ? ", pid " + pid() : ", down") + (stopped ? ", STOPPED" : "") + ")";
+        }
+    }
+
+    private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(2);
+
+    private final Options options;
+    private final Path root;
+    private final Vertx vertx;
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private final Map<String, FaultProxy> proxies = new LinkedHashMap<>(); // "from->to"
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT).build();
+    private final Thread shutdownHook;
+    private volatile boolean closed;
+
+    private ProcessCluster(Options options, Path root) {
+        this.options = options;
+        this.root = root;
+        this.vertx = Vertx.vertx();
+        this.shutdownHook = new Thread(this::destroyQuietly, "process-cluster-cleanup");
+    }
+
+    /**
+     * Starts the cluster (does not wait for it: see {@link #awaitLeader}). Skips the test, via a
+     * JUnit assumption, when the jar is missing and no other command was given.
+     */
+    public static ProcessCluster start(Options options) {
+        if (options.command == null) {
+            Assumptions.assumeTrue(Files.isRegularFile(options.jar), options.jar.toAbsolutePath()
+                    + " is missing: the fault tests need the running node (mvn -B -q package -DskipTests)");
+        }
+        Path root;
+        try {
+            root = Files.createTempDirectory("cairn-fault-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ProcessCluster cluster = new ProcessCluster(options, root);
+        Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
+        try {
+            cluster.create();
+            for (Node n : cluster.nodes.values()) cluster.launch(n);
+            return cluster;
+        } catch (RuntimeException | Error e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Skips the calling test unless {@code jar} exists and is a node that can cluster: its
+     * {@code --help} lists {@code CAIRN_PEERS} (API.md: "--help lists every setting"). Until the
+     * running node lands, the jar is a stub and the end-to-end fault tests skip.
+     */
+    public static void assumeClusterableNode(Path jar) {
+        Assumptions.assumeTrue(Files.isRegularFile(jar), jar.toAbsolutePath() + " is missing: the fault tests need the running node");
+        String help;
+        try {
+            Process p = new ProcessBuilder(javaBinary(), "-jar", jar.toString(), "--help").redirectErrorStream(true).start();
+            help = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Assumptions.assumeTrue(help.contains("CAIRN_PEERS"), "java -jar " + jar + " --help does not list CAIRN_PEERS: not a clustering node yet");
+    }
+
+    private void create() {
+        int[] ports = freePorts(2 * options.nodes);
+        for (int i = 0; i < options.nodes; i++) {
+            String id = "n" + (i + 1);
+            Path dir = root.resolve(id);
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            nodes.put(id, new Node(id, ports[2 * i], ports[2 * i + 1], dir, root.resolve(id + ".log")));
+        }
+        for (Node from : nodes.values()) {
+            for (Node to : nodes.values()) {
+                if (from == to) continue;
+                try {
+                    proxies.put(from.id + "->" + to.id, FaultProxy.start(vertx, from.id + "->" + to.id, "127.0.0.1", to.raftPort)
+                            .await(10, TimeUnit.SECONDS));
+                } catch (Exception e) {
+                    throw new IllegalStateException("starting proxy " + from.id + "->" + to.id, e);
+                }
+            }
+        }
+    }
+
+    /** Free TCP ports on 127.0.0.1, all distinct (held open together while chosen). */
+    static int[] freePorts(int count) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                s.setReuseAddress(true);
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket s : held) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            }
+        }
+    }
+
+    /** {@code CAIRN_PEERS} as node {@code self} sees it: itself direct, every other node through proxy (self → other). */
+    String peersFor(Node self) {
+        return nodes.values().stream()
+                .map(n -> n.id + "=127.0.0.1:" + (n == self ? n.raftPort : proxy(self.id, n.id).port()) + ":" + n.httpPort)
+                .collect(Collectors.joining(","));
+    }
+
+    Map<String, String> envFor(Node n) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("CAIRN_NODE_ID", n.id);
+        env.put("CAIRN_HTTP_HOST", "127.0.0.1");
+        env.put("CAIRN_HTTP_PORT", Integer.toString(n.httpPort));
+        env.put("CAIRN_RAFT_HOST", "127.0.0.1");
+        env.put("CAIRN_RAFT_PORT", Integer.toString(n.raftPort));
+        env.put("CAIRN_ADVERTISE_HOST", "127.0.0.1");
+        env.put("CAIRN_DATA_DIR", n.dataDir.toString());
+        env.put("CAIRN_PEERS", peersFor(n));
+        env.putAll(options.env);
+        return env;
+    }
+
+    private synchronized void launch(Node n) {
+        if (closed) throw new IllegalStateException("cluster closed");
+        if (n.running()) throw new IllegalStateException(n.id + " is already running");
+        List<String> command = options.command != null ? options.command.apply(n) : defaultCommand();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(n.log.toFile()));
+        pb.environment().putAll(envFor(n));
+        try {
+            Files.writeString(n.log, "=== harness: start #" + (n.starts + 1) + " of " + n.id + " at " + Instant.now() + ": "
+                    + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            n.process = pb.start();
+            n.stopped = false;
+            n.starts++;
+        } catch (IOException e) {
+            throw new UncheckedIOException("starting " + n.id, e);
+        }
+    }
+
+    private List<String> defaultCommand() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary());
+        cmd.addAll(options.jvmArgs);
+        cmd.add("-jar");
+        cmd.add(options.jar.toAbsolutePath().toString());
+        return cmd;
+    }
+
+    public static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    // ---- access
+
+    public Node node(String id) {
+        Node n = nodes.get(id);
+        if (n == null) throw new IllegalArgumentException("no node " + id + " in " + nodes.keySet());
+        return n;
+    }
+
+    public List<Node> nodes() {
+        return List.copyOf(nodes.values());
+    }
+
+    @Override
+    public List<String> ids() {
+        return List.copyOf(nodes.keySet());
+    }
+
+    /** The proxy on the link that carries {@code from}'s messages to {@code to}. */
+    public FaultProxy proxy(String from, String to) {
+        FaultProxy p = proxies.get(from + "->" + to);
+        if (p == null) throw new IllegalArgumentException("no link " + from + "->" + to);
+        return p;
+    }
+
+    public Collection<FaultProxy> proxies() {
+        return List.copyOf(proxies.values());
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    // ---- process faults
+
+    /** {@code kill -9}: no shutdown hook, no flush; waits until the process is gone. */
+    @Override
+    public void kill(String id) {
+        Node n = node(id);
+        Process p = n.process;
+        if (p == null) return;
+        p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) throw new IllegalStateException(id + " survived kill -9");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        n.stopped = false;
+    }
+
+    /** SIGSTOP: the process freezes (timers, sockets, disk) but its sockets stay open. */
+    @Override
+    public void pause(String id) {
+        signal(node(id), "STOP");
+        node(id).stopped = true;
+    }
+
+    /** SIGCONT after {@link #pause}. */
+    @Override
+    public void resume(String id) {
+        signal(node(id), "CONT");
+        node(id).stopped = false;
+    }
+
+    private static void signal(Node n, String signal) {
+        long pid = n.pid();
+        if (pid < 0) throw new IllegalStateException(n.id + " is not running");
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + pid + " failed: "
+                        + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Starts a node that is down again, same ports, environment and data directory. */
+    @Override
+    public void restart(String id) {
+        launch(node(id));
+    }
+
+    /** {@link #kill} then {@link #restart}. */
+    public void killAndRestart(String id) {
+        kill(id);
+        restart(id);
+    }
+
+    /** Deletes everything in a node's data directory; the node must be down. */
+    public void wipe(String id) {
+        Node n = node(id);
+        if (n.running()) throw new IllegalStateException("wipe " + id + " while it runs");
+        deleteTree(n.dataDir);
+        try {
+            Files.createDirectories(n.dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- network faults (all through the proxies; each call waits until the proxies applied it)
+
+    /** Cuts every link between the two sides, both directions; links inside a side are untouched. */
+    @Override
+    public void partition(Set<String> side) {
+        for (Map.Entry<String, FaultProxy> e : proxies.entrySet()) {
+            String[] pair = e.getKey().split("->");
+            if (side.contains(pair[0]) != side.contains(pair[1])) await(e.getValue().dropAll());
+        }
+    }
+
+    /** Cuts one node from all others, both directions. */
+    public void isolate(String id) {
+        partition(Set.of(node(id).id));
+    }
+
+    /** Messages from {@code from} to {@code to} are lost; the other direction passes. */
+    @Override
+    public void cutOneWay(String from, String to) {
+        await(proxy(from, to).dropAll());
+    }
+
+    /** Every link passes again, with no delay. */
+    @Override
+    public void heal() {
+        for (FaultProxy p : proxies.values()) {
+            p.delay(Duration.ZERO);
+            await(p.pass());
+        }
+    }
+
+    /** Adds {@code delay} to every link, both directions of each connection. */
+    @Override
+    public void delayAll(Duration delay) {
+        for (FaultProxy p : proxies.values()) p.delay(delay);
+    }
+
+    private static void await(io.vertx.core.Future<Void> f) {
+        try {
+            f.await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- waiting
+
+    /** GET on a node; the status and body, or null when it does not answer in time. */
+    public HttpResponse<String> get(String id, String pathAndQuery) {
+        try {
+            HttpRequest req = HttpRequest.newBuilder(node(id).uri(pathAndQuery)).timeout(HTTP_TIMEOUT).GET().build();
+            return http.send(req, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Fails at once, with the log's tail, if a node that should run has exited. */
+    public void assertRunning(String id) {
+        Node n = node(id);
+        Process p = n.process;
+        if (p != null && !p.isAlive()) {
+            throw new AssertionError(id + " exited with code " + p.exitValue() + "; log tail:\n" + tail(id, 40));
+        }
+    }
+
+    /** Waits until {@code GET /health/ready} answers 200 on the node. */
+    public void awaitReady(String id, Duration timeout) {
+        Await.until(id + " ready", timeout, () -> {
+            assertRunning(id);
+            HttpResponse<String> r = get(id, "/health/ready");
+            return r != null && r.statusCode() == 200;
+        }, () -> describe(id, "/health/ready"));
+    }
+
+    /** Waits until every serving node is ready. */
+    public void awaitReady(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Node n : nodes.values()) {
+            if (n.serving()) awaitReady(n.id, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+    }
+
+    /**
+     * Waits until every serving node answers {@code GET /v1/cluster} with the same leader, itself
+     * serving, and answers it.
+     */
+    public Node awaitLeader(Duration timeout) {
+        String[] leader = new String[1];
+        Await.until("one leader that every serving node agrees on", timeout, () -> {
+            Set<String> seen = new HashSet<>();
+            for (Node n : nodes.values()) {
+                if (!n.serving()) continue;
+                assertRunning(n.id);
+                String l = leaderSeenBy(n.id);
+                if (l == null) return false;
+                seen.add(l);
+            }
+            if (seen.size() != 1) return false;
+            leader[0] = seen.iterator().next();
+            return nodes.containsKey(leader[0]) && nodes.get(leader[0]).serving();
+        }, () -> nodes.values().stream().filter(Node::serving).map(n -> n.id + " sees " + leaderSeenBy(n.id))
+                .collect(Collectors.joining(", ")));
+        return node(leader[0]);
+    }
+
+    /** The leader most serving nodes report right now (no waiting), or null. */
+    @Override
+    public String leader() {
+        Map<String, Integer> votes = new HashMap<>();
+        for (Node n : nodes.values()) {
+            if (!n.serving()) continue;
+            String l = leaderSeenBy(n.id);
+            if (l != null) votes.merge(l, 1, Integer::sum);
+        }
+        return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+    }
+
+    /** The leader id a node reports in {@code GET /v1/cluster}, or null. */
+    public String leaderSeenBy(String id) {
+        HttpResponse<String> r = get(id, "/v1/cluster");
+        if (r == null || r.statusCode() != 200) return null;
+        try {
+            JsonObject leader = new JsonObject(r.body()).getJsonObject("leader");
+            return leader == null ? null : leader.getString("id");
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * For each node, the raft addresses of its peers in {@code GET /v1/cluster} that differ from the
+     * proxies this harness gave it: empty when every link still goes through its own proxy.
+     */
+    public List<String> linksAsConfigured() {
+        List<String> problems = new ArrayList<>();
+        for (Node n : nodes.values()) {
+            if (!n.serving()) continue;
+            HttpResponse<String> r = get(n.id, "/v1/cluster");
+            if (r == null || r.statusCode() != 200) {
+                problems.add(n.id + ": no /v1/cluster answer");
+                continue;
+            }
+            Map<String, String> want = new HashMap<>();
+            for (Node other : nodes.values()) {
+                want.put(other.id, "127.0.0.1:" + (other == n ? other.raftPort : proxy(n.id, other.id).port()));
+            }
+            for (Object o : new JsonObject(r.body()).getJsonArray("members", new io.vertx.core.json.JsonArray())) {
+                JsonObject m = (JsonObject) o;
+                String expected = want.get(m.getString("id"));
+                if (expected != null && !expected.equals(m.getString("raftAddress"))) {
+                    problems.add(n.id + " reaches " + m.getString("id") + " at " + m.getString("raftAddress") + ", not " + expected);
+                }
+            }
+        }
+        return problems;
+    }
+
+    private String describe(String id, String path) {
+        HttpResponse<String> r = get(id, path);
+        return r == null ? "no answer" : r.statusCode() + " " + r.body();
+    }
+
+    /** The last lines of a node's log. */
+    public String tail(String id, int lines) {
+        try {
+            List<String> all = Files.readAllLines(node(id).log, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    // ---- cleanup
+
+    /** Copies every node's log into {@code dest} (for a failing test to keep them). */
+    public void saveLogs(Path dest) {
+        try {
+            Files.createDirectories(dest);
+            for (Node n : nodes.values()) {
+                if (Files.exists(n.log)) Files.copy(n.log, dest.resolve(n.log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Kills every process, closes every proxy, deletes the temp directory (kept, and its path
+     * printed, when the system property {@code cairn.fault.keep} is {@code true}). Idempotent.
+     */
+    @Override
+    public void close() {
+        destroyQuietly();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException ignored) {
+            // the JVM is shutting down: the hook runs anyway
+        }
+    }
+
+    private synchronized void destroyQuietly() {
+        if (closed) return;
+        closed = true;
+        for (Node n : nodes.values()) {
+            Process p = n.process;
+            if (p == null) continue;
+            p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly(); // SIGKILL ends a SIGSTOPped process too
+        }
+        for (Node n : nodes.values()) {
+            Process p = n.process;
+            if (p == null) continue;
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (FaultProxy p : proxies.values()) {
+            try {
+                p.close().await(5, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // best effort: the Vert.x instance closes below
+            }
+        }
+        try {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // best effort
+        }
+        if (Boolean.getBoolean("cairn.fault.keep")) {
+            System.err.println("cairn.fault.keep: leaving " + root);
+        } else {
+            deleteTree(root);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("deleting " + dir, e);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package io.cairn.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.opentest4j.TestAbortedException;
+
+/** The cluster harness on stand-in processes ({@link FakeNodeMain}): start, signals, restart, wipe, cleanup. */
+class ProcessClusterTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private ProcessCluster cluster;
+
+    @AfterEach
+    void close() {
+        if (cluster != null) cluster.close();
+    }
+
+    private static ProcessCluster fakeCluster(int nodes) {
+        String classes;
+        try {
+            classes = Path.of(FakeNodeMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        return ProcessCluster.start(ProcessCluster.options().nodes(nodes).command(n -> List.of(
+                ProcessCluster.javaBinary(), "-Xmx32m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", classes, FakeNodeMain.class.getName())));
+    }
+
+    private static String greeting(int port) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(5_000);
+            InputStream in = s.getInputStream();
+            StringBuilder sb = new StringBuilder();
+            for (int c; (c = in.read()) != -1 && c != '\n'; ) sb.append((char) c);
+            return sb.toString();
+        }
+    }
+
+    private static int startsRecorded(ProcessCluster.Node n) throws IOException {
+        Path starts = n.dataDir().resolve("starts");
+        return Files.exists(starts) ? Files.readAllLines(starts).size() : 0;
+    }
+
+    /** The process state letter from /proc ('T' when stopped), or '?' off Linux. */
+    private static char procState(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException e) {
+            return '?';
+        }
+    }
+
+    @Test
+    void startsNodesWithTheirEnvironmentAndPeersBehindProxies() throws Exception {
+        cluster = fakeCluster(3);
+        cluster.awaitReady(WAIT);
+        assertThat(cluster.awaitLeader(WAIT).id()).isEqualTo("n1");
+        assertThat(cluster.linksAsConfigured()).isEmpty();
+
+        ProcessCluster.Node n1 = cluster.node("n1");
+        assertThat(cluster.peersFor(n1)).isEqualTo("n1=127.0.0.1:" + n1.raftPort() + ":" + n1.httpPort()
+                + ",n2=127.0.0.1:" + cluster.proxy("n1", "n2").port() + ":" + cluster.node("n2").httpPort()
+                + ",n3=127.0.0.1:" + cluster.proxy("n1", "n3").port() + ":" + cluster.node("n3").httpPort());
+        assertThat(cluster.envFor(n1)).containsEntry("CAIRN_NODE_ID", "n1").containsEntry("CAIRN_ADVERTISE_HOST", "127.0.0.1")
+                .containsEntry("CAIRN_DATA_DIR", n1.dataDir().toString());
+        assertThat(cluster.proxies()).hasSize(6);
+        // proxy n1->n2 reaches n2's raft port
+        assertThat(greeting(cluster.proxy("n1", "n2").port())).isEqualTo("n2");
+        assertThat(greeting(cluster.proxy("n3", "n1").port())).isEqualTo("n1");
+
+        cluster.isolate("n2");
+        assertThat(cluster.proxy("n1", "n2").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(cluster.proxy("n2", "n3").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(cluster.proxy("n1", "n3").mode()).isEqualTo(FaultProxy.Mode.PASS);
+        assertThat(greeting(cluster.proxy("n1", "n2").port())).isEmpty(); // accepted, closed at once
+        cluster.heal();
+        assertThat(greeting(cluster.proxy("n1", "n2").port())).isEqualTo("n2");
+
+        cluster.partition(Set.of("n1", "n2"));
+        assertThat(cluster.proxy("n1", "n2").mode()).isEqualTo(FaultProxy.Mode.PASS);
+        assertThat(cluster.proxy("n3", "n2").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(cluster.proxy("n1", "n3").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        cluster.heal();
+        assertThat(Files.readString(n1.log())).contains("=== harness: start #1 of n1", "fake node n1 up");
+
+        int proxyPort = cluster.proxy("n1", "n2").port();
+        cluster.close();
+        try (java.net.ServerSocket s = new java.net.ServerSocket(proxyPort, 1, InetAddress.getLoopbackAddress())) {
+            assertThat(s.getLocalPort()).as("the proxy's port is free again").isEqualTo(proxyPort);
+        }
+    }
+
+    @Test
+    void killRestartPauseResumeWipeAndCloseOneNode() throws Exception {
+        cluster = fakeCluster(1);
+        cluster.awaitReady(WAIT);
+        ProcessCluster.Node n1 = cluster.node("n1");
+
+        long pid = n1.pid();
+        cluster.kill("n1");
+        assertThat(n1.running()).isFalse();
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        cluster.restart("n1");
+        cluster.awaitReady("n1", WAIT);
+        assertThat(n1.starts()).isEqualTo(2);
+        assertThat(startsRecorded(n1)).isEqualTo(2); // same data directory
+
+        cluster.pause("n1");
+        assertThat(n1.serving()).isFalse();
+        Await.until("n1 stopped", WAIT, () -> procState(n1.pid()) == 'T' || procState(n1.pid()) == '?');
+        cluster.resume("n1");
+        cluster.awaitReady("n1", WAIT);
+        assertThat(procState(n1.pid())).isNotEqualTo('T');
+
+        assertThatThrownBy(() -> cluster.wipe("n1")).hasMessageContaining("while it runs");
+        cluster.kill("n1");
+        cluster.wipe("n1");
+        assertThat(n1.dataDir()).isEmptyDirectory();
+        cluster.restart("n1");
+        cluster.awaitReady("n1", WAIT);
+        assertThat(startsRecorded(n1)).isEqualTo(1);
+
+        // close() kills even a stopped process, and deletes every directory
+        cluster.pause("n1");
+        long last = n1.pid();
+        Path root = cluster.root();
+        cluster.close();
+        assertThat(ProcessHandle.of(last).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(root).doesNotExist();
+        cluster.close(); // idempotent
+    }
+
+    @Test
+    void anExitedNodeIsReportedWithItsLog() throws Exception {
+        cluster = ProcessCluster.start(ProcessCluster.options().nodes(1).command(n -> List.of(
+                ProcessCluster.javaBinary(), "-Xmx32m", "-cp", "/nonexistent", "NoSuchMain")));
+        assertThatThrownBy(() -> cluster.awaitReady("n1", WAIT))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("n1 exited with code")
+                .hasMessageContaining("NoSuchMain");
+        assertThat(new String(Files.readAllBytes(cluster.node("n1").log()), StandardCharsets.UTF_8)).contains("NoSuchMain");
+    }
+
+    @Test
+    void aMissingJarSkipsTheTest() {
+        assertThatThrownBy(() -> ProcessCluster.start(ProcessCluster.options().jar(Path.of("target", "no-such.jar"))))
+                .isInstanceOf(TestAbortedException.class)
+                .hasMessageContaining("no-such.jar is missing");
+    }
+
+    @Test
+    void freePortsAreDistinct() {
+        int[] ports = ProcessCluster.freePorts(20);
+        assertThat(java.util.Arrays.stream(ports).distinct().count()).isEqualTo(20);
+    }
+}
