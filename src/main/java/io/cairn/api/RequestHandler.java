@@ -225,8 +225,13 @@ public final class RequestHandler {
             return node.snapshot().map(rev -> ApiResponse.json(200, "{\"rev\":" + rev + "}", rev));
         }
         if (req instanceof ApiRequest.GetDoc r) {
-            return barrier(r.read()).compose(v -> node.read(s -> s.get(r.collection(), r.key())))
-                    .map(d -> new ApiResponse(200, d.value().json(), d.appliedRev(), "\"" + d.value().rev() + "\""));
+            return barrier(r.read()).compose(v -> node.read(s -> s.find(r.collection(), r.key()))).map(d -> {
+                if (d.value() == null) {
+                    throw new CairnException(ErrorCode.NOT_FOUND, "no document '" + r.key() + "' in collection '"
+                            + r.collection() + "'", Map.of("rev", d.appliedRev()));
+                }
+                return new ApiResponse(200, d.value().json(), d.appliedRev(), "\"" + d.value().rev() + "\"");
+            });
         }
         if (req instanceof ApiRequest.ListDocs r) {
             return barrier(r.read()).compose(v -> node.read(s -> s.list(r.collection(), r.prefix(), r.after(), r.limit())))
