@@ -1,0 +1,377 @@
+package io.cairn.bench;
+
+import io.cairn.bench.BenchOptions.Target;
+import io.cairn.bench.Protocol.Op;
+import io.cairn.bench.Protocol.Req;
+import io.cairn.bench.Protocol.SetupReq;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientConnection;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.ContextInternal;
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * One client event loop and the connections it owns (like a wrk thread). Each connection carries one
+ * request at a time. Everything here runs on this verticle's context; the public methods hop onto it.
+ */
+final class Worker extends VerticleBase {
+    /** Shared by all workers for one measured run. */
+    static final class Plan {
+        final long tStart;
+        final long tEnd;
+        final Pacer pacer;
+        private final AtomicLong budget;
+
+        /** {@code pacer} null for closed loop; {@code maxRequests} 0 for no limit. */
+        Plan(long tStart, long tEnd, Pacer pacer, long maxRequests) {
+            this.tStart = tStart;
+            this.tEnd = tEnd;
+            this.pacer = pacer;
+            this.budget = maxRequests > 0 ? new AtomicLong(maxRequests) : null;
+        }
+
+        boolean take() {
+            return budget == null || budget.getAndDecrement() > 0;
+        }
+
+        boolean exhausted() {
+            return budget != null && budget.get() <= 0;
+        }
+    }
+
+    record Resp(int status, Buffer body) {}
+
+    private static final long MIN_TIMER_NANOS = 20_000;
+    private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+    private static final long MAX_BACKOFF_MS = 1000;
+
+    private final BenchOptions o;
+    private final Protocol protocol;
+    private final LongSupplier clock;
+    private final SplittableRandom rnd;
+    private final List<Conn> conns = new ArrayList<>();
+    private HttpClientAgent client;
+
+    Worker(int id, BenchOptions o, Protocol protocol, List<Target> connTargets, LongSupplier clock) {
+        this.o = o;
+        this.protocol = protocol;
+        this.clock = clock;
+        this.rnd = new SplittableRandom(o.seed * 31 + id * 0x9E3779B97F4A7C15L);
+        for (Target t : connTargets) conns.add(new Conn(t));
+    }
+
+    @Override
+    public Future<?> start() {
+        client = vertx.createHttpClient(new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_1_1)
+                .setKeepAlive(true)
+                .setPipelining(false)
+                .setTcpNoDelay(true)
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(o.timeoutNanos))));
+        List<Future<Void>> all = new ArrayList<>();
+        for (Conn c : conns) all.add(c.connect());
+        return Future.all(all);
+    }
+
+    @Override
+    public Future<?> stop() {
+        return client == null ? Future.succeededFuture() : client.close();
+    }
+
+    private <T> Future<T> onContext(Supplier<Future<T>> body) {
+        Promise<T> p = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                body.get().onComplete(p);
+            } catch (RuntimeException e) {
+                p.tryFail(e);
+            }
+        });
+        return p.future();
+    }
+
+    /** Runs the setup requests one after another on the first connection. */
+    Future<Void> setup(List<SetupReq> reqs) {
+        return onContext(() -> {
+            Future<Void> chain = Future.succeededFuture();
+            Conn c = conns.get(0);
+            for (SetupReq s : reqs) {
+                chain = chain.compose(v -> c.ensureConnected()).compose(v -> c.exchange(s.req())).compose(r -> {
+                    if (r.status() >= 200 && r.status() <= 299) return Future.succeededFuture();
+                    for (int ok : s.okStatuses()) {
+                        if (ok == r.status()) return Future.succeededFuture();
+                    }
+                    return Future.failedFuture("setup " + s.req().method() + " " + s.req().uri() + " answered "
+                            + r.status() + ": " + abbreviate(r.body()));
+                });
+            }
+            return chain;
+        });
+    }
+
+    /** Writes keys claimed from {@code next} until it reaches {@code n}; fails on the first error. */
+    Future<Void> preload(AtomicLong next, long n, AtomicReference<String> failure) {
+        return onContext(() -> {
+            List<Future<Void>> all = new ArrayList<>();
+            for (Conn c : conns) {
+                Promise<Void> p = Promise.promise();
+                c.preloadNext(next, n, failure, p);
+                all.add(p.future());
+            }
+            return Future.all(all).mapEmpty();
+        });
+    }
+
+    /** The measured run (with its warm-up); completes with this worker's figures when every connection stopped. */
+    Future<RunStats> run(Plan plan) {
+        return onContext(() -> {
+            RunStats stats = new RunStats();
+            Promise<RunStats> done = Promise.promise();
+            int[] running = {conns.size()};
+            for (Conn c : conns) {
+                c.startRun(plan, stats, () -> {
+                    if (--running[0] == 0) done.complete(stats);
+                });
+            }
+            return done.future();
+        });
+    }
+
+    private Op chooseOp() {
+        switch (o.workload) {
+            case PUT: return Op.PUT;
+            case GET: return Op.GET;
+            case QUERY: return Op.QUERY;
+            default: return rnd.nextDouble() < o.readFraction ? Op.GET : Op.PUT;
+        }
+    }
+
+    private long chooseKey(Op op) {
+        switch (op) {
+            case PUT: return rnd.nextLong(o.keys);
+            case GET: return rnd.nextLong(o.readKeySpace());
+            default: return rnd.nextLong(o.preload - o.queryLimit + 1);
+        }
+    }
+
+    private Req build(Op op, long n) {
+        switch (op) {
+            case PUT: return protocol.put(n);
+            case GET: return protocol.get(n);
+            default: return protocol.query(n);
+        }
+    }
+
+    private void schedule(long delayNanos, Runnable r) {
+        if (context instanceof ContextInternal) {
+            // sub-millisecond timers (Vert.x timers count whole milliseconds)
+            ContextInternal ci = (ContextInternal) context;
+            ci.nettyEventLoop().schedule(() -> ci.runOnContext(v -> r.run()), delayNanos, TimeUnit.NANOSECONDS);
+        } else {
+            vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999)), t -> r.run());
+        }
+    }
+
+    static String classify(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException) return "timeout";
+            if (c instanceof ConnectException) return "connect";
+            String name = c.getClass().getSimpleName();
+            if (name.contains("Timeout")) return "timeout";
+            if (name.contains("Closed") || c instanceof ConnectionLost) return "closed";
+        }
+        return "io";
+    }
+
+    static String abbreviate(Buffer b) {
+        if (b == null) return "";
+        String s = b.toString();
+        return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+    }
+
+    /** The connection went away before a request could be sent on it. */
+    static final class ConnectionLost extends RuntimeException {
+        ConnectionLost() {
+            super("connection closed", null, false, false);
+        }
+    }
+
+    /** One keep-alive connection with at most one request in flight. */
+    private final class Conn {
+        private final Target target;
+        private HttpClientConnection http;
+        private long backoffMs = 50;
+        private Plan plan;
+        private RunStats stats;
+        private Runnable onDone;
+        private boolean finished;
+
+        Conn(Target target) {
+            this.target = target;
+        }
+
+        Future<Void> connect() {
+            return client.connect(new HttpConnectOptions().setHost(target.host()).setPort(target.port())
+                            .setConnectTimeout(TimeUnit.NANOSECONDS.toMillis(o.timeoutNanos)))
+                    .recover(e -> Future.failedFuture(new ConnectException("cannot connect to " + target + ": " + e.getMessage())))
+                    .map(c -> {
+                        http = c;
+                        c.closeHandler(v -> {
+                            if (http == c) http = null;
+                        });
+                        return null;
+                    });
+        }
+
+        Future<Void> ensureConnected() {
+            return http != null ? Future.succeededFuture() : connect();
+        }
+
+        Future<Resp> exchange(Req r) {
+            HttpClientConnection c = http;
+            if (c == null) return Future.failedFuture(new ConnectionLost());
+            RequestOptions ro = new RequestOptions().setMethod(r.method()).setURI(r.uri())
+                    .setHost(target.host()).setPort(target.port())
+                    .setIdleTimeout(TimeUnit.NANOSECONDS.toMillis(o.timeoutNanos));
+            if (r.body() != null) ro.putHeader(HttpHeaders.CONTENT_TYPE, JSON);
+            return c.request(ro)
+                    .compose(req -> r.body() == null ? req.send() : req.send(r.body()))
+                    .compose(resp -> resp.body().map(b -> new Resp(resp.statusCode(), b)));
+        }
+
+        void preloadNext(AtomicLong next, long n, AtomicReference<String> failure, Promise<Void> done) {
+            if (failure.get() != null) {
+                done.tryFail(failure.get());
+                return;
+            }
+            long i = next.getAndIncrement();
+            if (i >= n) {
+                done.tryComplete();
+                return;
+            }
+            ensureConnected().compose(v -> exchange(protocol.put(i))).onComplete(ar -> {
+                String err = ar.succeeded() ? protocol.verdict(Op.PUT, i, ar.result().status(), ar.result().body())
+                        : classify(ar.cause()) + " (" + ar.cause().getMessage() + ")";
+                if (err != null) {
+                    String body = ar.succeeded() ? ": " + abbreviate(ar.result().body()) : "";
+                    failure.compareAndSet(null, "preload of " + protocol.key(i) + " to " + target + " failed: " + err + body);
+                    done.tryFail(failure.get());
+                    return;
+                }
+                preloadNext(next, n, failure, done);
+            });
+        }
+
+        void startRun(Plan plan, RunStats stats, Runnable onDone) {
+            this.plan = plan;
+            this.stats = stats;
+            this.onDone = onDone;
+            this.finished = false;
+            next();
+        }
+
+        private void finish() {
+            if (!finished) {
+                finished = true;
+                onDone.run();
+            }
+        }
+
+        private void next() {
+            if (finished) return;
+            long now = clock.getAsLong();
+            if (now >= plan.tEnd || plan.exhausted()) {
+                finish();
+                return;
+            }
+            if (http == null) {
+                reconnect();
+                return;
+            }
+            if (plan.pacer != null) {
+                Pacer.Slot s = plan.pacer.claim(now);
+                long intended = s.intendedStart();
+                if (intended >= plan.tEnd) {
+                    finish();
+                    return;
+                }
+                boolean measured = intended >= plan.tStart;
+                if (measured && !plan.take()) {
+                    finish();
+                    return;
+                }
+                if (s.delayNanos() > MIN_TIMER_NANOS) {
+                    schedule(s.delayNanos(), () -> fire(intended, measured));
+                } else {
+                    fire(intended, measured);
+                }
+            } else {
+                boolean measured = now >= plan.tStart;
+                if (measured && !plan.take()) {
+                    finish();
+                    return;
+                }
+                fire(-1, measured);
+            }
+        }
+
+        private void fire(long intended, boolean measured) {
+            Op op = chooseOp();
+            long n = chooseKey(op);
+            Req r = build(op, n);
+            long t0 = clock.getAsLong();
+            if (intended >= 0 && measured) stats.sendLag.record(t0 - intended);
+            exchange(r).onComplete(ar -> {
+                long t1 = clock.getAsLong();
+                String err = ar.succeeded() ? protocol.verdict(op, n, ar.result().status(), ar.result().body()) : classify(ar.cause());
+                if (measured) {
+                    if (err == null) {
+                        stats.ok(op, Pacer.latency(intended, t0, t1), t1);
+                    } else {
+                        stats.error(err, t1);
+                    }
+                } else {
+                    stats.warmupRequests++;
+                    if (err != null) stats.warmupError(err);
+                }
+                next();
+            });
+        }
+
+        private void reconnect() {
+            connect().onComplete(ar -> {
+                if (ar.succeeded()) {
+                    backoffMs = 50;
+                    next();
+                    return;
+                }
+                long now = clock.getAsLong();
+                if (now >= plan.tStart) {
+                    stats.error("connect", now);
+                } else {
+                    stats.warmupError("connect");
+                }
+                long wait = backoffMs;
+                backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+                vertx.setTimer(wait, t -> next());
+            });
+        }
+    }
+}
