@@ -34,6 +34,9 @@ public final class BenchOptions {
     static final int MAX_CONNECTIONS = 10_000;
     static final int MAX_VALUE_SIZE = 1 << 20;
     private static final Pattern NAME = Pattern.compile("^[A-Za-z][A-Za-z0-9_-]{0,63}$");
+    /** Plain decimal numbers only: Double.parseDouble would also take "2d", "0x1p3" or "NaN". */
+    private static final Pattern DECIMAL = Pattern.compile("^[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?$");
+    private static final Pattern UNSIGNED = Pattern.compile("^(\\d+\\.?\\d*|\\.\\d+)$");
 
     public static final String USAGE = String.join("\n",
             "Usage: cairn bench [options]   (load generator for Cairn and etcd's JSON gateway)",
@@ -266,12 +269,8 @@ public final class BenchOptions {
     }
 
     static double doubleIn(String name, String v, double lo, double hi) {
-        double d;
-        try {
-            d = Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be a number, not '" + v + "'");
-        }
+        if (!DECIMAL.matcher(v.trim()).matches()) throw new UsageException("--" + name + " must be a number, not '" + v + "'");
+        double d = Double.parseDouble(v.trim());
         if (!(d >= lo && d <= hi)) throw new UsageException("--" + name + " must be in " + lo + ".." + hi + ", not " + v);
         return d;
     }
@@ -316,12 +315,10 @@ public final class BenchOptions {
         } else {
             unit = 1e9;
         }
-        double d;
-        try {
-            d = Double.parseDouble(s);
-        } catch (NumberFormatException e) {
+        if (!UNSIGNED.matcher(s).matches()) {
             throw new UsageException("--" + name + " must be a duration such as 10s or 500ms, not '" + v + "'");
         }
+        double d = Double.parseDouble(s);
         double nanos = d * unit;
         if (!(nanos >= 0) || nanos > MAX_DURATION_NANOS) {
             throw new UsageException("--" + name + " must be between 0 and 24h, not '" + v + "'");
