@@ -41,6 +41,11 @@ public final class Bench {
         this.clock = clock;
     }
 
+    /** {@code java -cp target/cairn.jar io.cairn.bench.Bench ARGS}, until Main routes {@code cairn bench} here. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
     /** Runs {@code cairn bench ARGS}, printing to standard output and error; returns the exit code. */
     public static int run(String[] args) {
         return run(args, System.out, System.err);
@@ -80,6 +85,19 @@ public final class Bench {
         }
     }
 
+    /** True unless the JVM runs C1 only (the C2 compiler burns seconds of CPU in a short run). */
+    private static boolean usesC2() {
+        try {
+            for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (a.startsWith("-XX:TieredStopAtLevel=") && !a.endsWith("=4")) return false;
+                if (a.equals("-XX:-TieredCompilation")) return true;
+            }
+            return true;
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
     private static String message(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getMessage() == null) t = t.getCause();
@@ -94,6 +112,10 @@ public final class Bench {
     private int execute() throws Exception {
         Protocol protocol = Protocol.of(o);
         info().println("cairn bench: " + o.describe());
+        if (usesC2()) {
+            info().println("note: on a small shared machine run the client with -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+                    + " (less JIT and GC CPU taken from the target)");
+        }
         if (o.workload != BenchOptions.Workload.PUT && o.workload != BenchOptions.Workload.QUERY && o.preload == 0) {
             info().println("note: no --preload, so reads may ask for keys that do not exist");
         }
@@ -127,8 +149,8 @@ public final class Bench {
         long t0 = clock.getAsLong();
         long tStart = t0 + o.warmupNanos;
         long tEnd = tStart + o.durationNanos;
-        Pacer pacer = o.openLoop() ? new Pacer(t0, o.rate) : null;
-        Worker.Plan plan = new Worker.Plan(tStart, tEnd, pacer, o.maxRequests);
+        Worker.Plan plan = new Worker.Plan(t0, tStart, tEnd, o.rate, o.maxRequests);
+        Pacer pacer = plan.pacer;
         List<Future<RunStats>> runs = new ArrayList<>();
         for (Worker w : workers) runs.add(w.run(plan));
         RunStats total = new RunStats();

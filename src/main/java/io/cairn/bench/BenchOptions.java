@@ -47,9 +47,10 @@ public final class BenchOptions {
             "  --connections N            keep-alive HTTP/1.1 connections, one request in flight each (default 16)",
             "  --threads N                client event loops (default min(connections, CPUs))",
             "  --rate R                   open loop at R req/s in total, latency from each request's intended",
-            "                             start; 0 = closed loop, latency from the actual send (default 0)",
+            "                             start (a warm-up backlog is dropped when measuring starts);",
+            "                             0 = closed loop, latency from the actual send (default 0)",
             "  --duration D               measured time, e.g. 10s, 500ms, 2m (default 10s)",
-            "  --warmup D                 unmeasured time before it (default 1s)",
+            "  --warmup D                 unmeasured time before it (default 2s)",
             "  --requests N               stop after N measured requests, 0 = no limit (default 0)",
             "  --value-size B             value bytes, e.g. 256, 1k (default 256)",
             "  --keys N                   key space key-00000000..; writes pick uniformly in it (default 100000)",
@@ -128,7 +129,7 @@ public final class BenchOptions {
         int threads = -1;
         double rate = 0;
         long durationNanos = 10_000_000_000L;
-        long warmupNanos = 1_000_000_000L;
+        long warmupNanos = 2_000_000_000L;
         long maxRequests = 0;
         int valueSize = 256;
         long keys = 100_000;

@@ -36,15 +36,28 @@ final class Worker extends VerticleBase {
     static final class Plan {
         final long tStart;
         final long tEnd;
+        /** Open loop: the measured window's schedule (origin tStart); null for closed loop. */
         final Pacer pacer;
+        /** Open loop: the warm-up's schedule (origin t0); its backlog is dropped when the measured window starts. */
+        final Pacer warmupPacer;
         private final AtomicLong budget;
 
-        /** {@code pacer} null for closed loop; {@code maxRequests} 0 for no limit. */
-        Plan(long tStart, long tEnd, Pacer pacer, long maxRequests) {
+        /** {@code rate} 0 for closed loop; {@code maxRequests} 0 for no limit. */
+        Plan(long t0, long tStart, long tEnd, double rate, long maxRequests) {
             this.tStart = tStart;
             this.tEnd = tEnd;
-            this.pacer = pacer;
+            this.pacer = rate > 0 ? new Pacer(tStart, rate) : null;
+            this.warmupPacer = rate > 0 && tStart > t0 ? new Pacer(t0, rate) : null;
             this.budget = maxRequests > 0 ? new AtomicLong(maxRequests) : null;
+        }
+
+        /** The next open-loop slot for a connection free at {@code now}. */
+        Pacer.Slot claim(long now) {
+            if (now < tStart && warmupPacer != null) {
+                Pacer.Slot s = warmupPacer.claim(now);
+                if (s.intendedStart() < tStart) return s;
+            }
+            return pacer.claim(now);
         }
 
         boolean take() {
@@ -306,7 +319,7 @@ final class Worker extends VerticleBase {
                 return;
             }
             if (plan.pacer != null) {
-                Pacer.Slot s = plan.pacer.claim(now);
+                Pacer.Slot s = plan.claim(now);
                 long intended = s.intendedStart();
                 if (intended >= plan.tEnd) {
                     finish();

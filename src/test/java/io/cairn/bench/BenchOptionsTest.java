@@ -31,7 +31,7 @@ class BenchOptionsTest {
         assertThat(o.threads).isEqualTo(2);
         assertThat(o.openLoop()).isFalse();
         assertThat(o.durationNanos).isEqualTo(10_000_000_000L);
-        assertThat(o.warmupNanos).isEqualTo(1_000_000_000L);
+        assertThat(o.warmupNanos).isEqualTo(2_000_000_000L);
         assertThat(o.valueSize).isEqualTo(256);
         assertThat(o.keys).isEqualTo(100_000);
         assertThat(o.preload).isZero();

@@ -122,6 +122,30 @@ class PacerTest {
     }
 
     @Test
+    void warmUpBacklogIsDroppedWhenTheMeasuredWindowStarts() {
+        Worker.Plan plan = new Worker.Plan(0, 10 * MS, 20 * MS, 1000, 0);
+        // during the warm-up, a slow target leaves slots 0..2 due: they are handed out late
+        assertThat(plan.claim(9 * MS).intendedStart()).isEqualTo(0);
+        assertThat(plan.claim(9 * MS).intendedStart()).isEqualTo(MS);
+        assertThat(plan.claim(9 * MS).intendedStart()).isEqualTo(2 * MS);
+        // once the window starts, the measured schedule begins at its start, not with the warm-up's backlog
+        Pacer.Slot first = plan.claim(10 * MS);
+        assertThat(first.seq()).isZero();
+        assertThat(first.intendedStart()).isEqualTo(10 * MS);
+        assertThat(plan.claim(10 * MS).intendedStart()).isEqualTo(11 * MS);
+        // a warm-up that ran ahead of its schedule hands over to the measured one, waiting for it
+        Worker.Plan ahead = new Worker.Plan(0, 3 * MS, 20 * MS, 1000, 0);
+        for (int i = 0; i < 3; i++) assertThat(ahead.claim(0).intendedStart()).isEqualTo(i * MS);
+        Pacer.Slot next = ahead.claim(MS);
+        assertThat(next.intendedStart()).isEqualTo(3 * MS);
+        assertThat(next.delayNanos()).isEqualTo(2 * MS);
+        assertThat(ahead.pacer.claimed()).isEqualTo(1);
+        // no warm-up: one schedule; closed loop: none
+        assertThat(new Worker.Plan(0, 0, 20 * MS, 1000, 0).warmupPacer).isNull();
+        assertThat(new Worker.Plan(0, 5, 20 * MS, 0, 0).pacer).isNull();
+    }
+
+    @Test
     void latencyFromIntendedStartUnlessSentEarly() {
         assertThat(Pacer.latency(100, 150, 400)).isEqualTo(300);  // late send: from intended
         assertThat(Pacer.latency(100, 90, 400)).isEqualTo(310);   // a timer fired early: from the send
