@@ -85,6 +85,15 @@ public final class Bench {
         }
     }
 
+    /** The 1-minute system load average, or -1 where the platform has none. */
+    private static double loadAverage() {
+        try {
+            return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        } catch (RuntimeException | LinkageError e) {
+            return -1;
+        }
+    }
+
     /** True unless the JVM runs C1 only (the C2 compiler burns seconds of CPU in a short run). */
     private static boolean usesC2() {
         try {
@@ -112,6 +121,7 @@ public final class Bench {
     private int execute() throws Exception {
         Protocol protocol = Protocol.of(o);
         info().println("cairn bench: " + o.describe());
+        double loadBefore = loadAverage();
         if (usesC2()) {
             info().println("note: on a small shared machine run the client with -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
                     + " (less JIT and GC CPU taken from the target)");
@@ -151,8 +161,10 @@ public final class Bench {
         long tEnd = tStart + o.durationNanos;
         Worker.Plan plan = new Worker.Plan(t0, tStart, tEnd, o.rate, o.maxRequests);
         Pacer pacer = plan.pacer;
+        OpenLoop loop = o.openLoop() ? new OpenLoop(plan, clock, () -> workers.forEach(Worker::openLoopEnded)) : null;
         List<Future<RunStats>> runs = new ArrayList<>();
-        for (Worker w : workers) runs.add(w.run(plan));
+        for (Worker w : workers) runs.add(w.run(plan, loop));
+        if (loop != null) loop.start();
         RunStats total = new RunStats();
         long limit = o.warmupNanos + o.durationNanos + o.timeoutNanos + TimeUnit.SECONDS.toNanos(10);
         try {
@@ -165,7 +177,7 @@ public final class Bench {
         long windowEnd = capped ? Math.min(tEnd, Math.max(tStart + 1, total.lastMeasuredEnd)) : tEnd;
         Result r = new Result(total, (windowEnd - tStart) / 1e9,
                 pacer == null ? 0 : pacer.unsent(tStart, capped ? windowEnd : tEnd));
-        report(r);
+        report(r, loadBefore);
         if (r.ok == 0) {
             err.println("cairn bench: no request succeeded" + (r.stats.errors.isEmpty() ? "" : " (errors: " + r.stats.errors + ")"));
             return 1;
@@ -196,7 +208,7 @@ public final class Bench {
         }
     }
 
-    private void report(Result r) {
+    private void report(Result r, double loadBefore) {
         if (o.output == BenchOptions.Output.CSV) {
             out.println(CSV_HEADER);
             out.println(csv(r));
@@ -224,6 +236,10 @@ public final class Bench {
         out.println("errors: " + (r.errors == 0 ? "none" : errorsText(r.stats.errors)));
         if (!r.stats.warmupErrors.isEmpty()) out.println("warm-up errors (not counted): " + errorsText(r.stats.warmupErrors));
         if (r.all.clamped() > 0) out.println("note: " + r.all.clamped() + " latencies above the histogram's range were clamped");
+        if (loadBefore >= 0) {
+            out.printf(Locale.ROOT, "host: %d CPUs, load average (1 min) %.2f before, %.2f after (client and target share them)%n",
+                    Runtime.getRuntime().availableProcessors(), loadBefore, loadAverage());
+        }
         out.println("BENCH_CSV_HEADER " + CSV_HEADER);
         out.println("BENCH_CSV " + csv(r));
     }

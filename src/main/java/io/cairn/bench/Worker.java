@@ -15,7 +15,6 @@ import io.vertx.core.http.HttpConnectOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.internal.ContextInternal;
 import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +70,6 @@ final class Worker extends VerticleBase {
 
     record Resp(int status, Buffer body) {}
 
-    private static final long MIN_TIMER_NANOS = 20_000;
     private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
     private static final long MAX_BACKOFF_MS = 1000;
 
@@ -81,6 +79,7 @@ final class Worker extends VerticleBase {
     private final SplittableRandom rnd;
     private final List<Conn> conns = new ArrayList<>();
     private HttpClientAgent client;
+    private long sweepTimer = -1;
 
     Worker(int id, BenchOptions o, Protocol protocol, List<Target> connTargets, LongSupplier clock) {
         this.o = o;
@@ -98,6 +97,9 @@ final class Worker extends VerticleBase {
                 .setPipelining(false)
                 .setTcpNoDelay(true)
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(o.timeoutNanos))));
+        // one periodic sweep enforces --timeout for every connection (cheaper than a timer per request)
+        long period = Math.max(10, Math.min(250, TimeUnit.NANOSECONDS.toMillis(o.timeoutNanos) / 4));
+        sweepTimer = vertx.setPeriodic(period, id -> sweep());
         List<Future<Void>> all = new ArrayList<>();
         for (Conn c : conns) all.add(c.connect());
         return Future.all(all);
@@ -105,7 +107,13 @@ final class Worker extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        if (sweepTimer >= 0) vertx.cancelTimer(sweepTimer);
         return client == null ? Future.succeededFuture() : client.close();
+    }
+
+    private void sweep() {
+        long now = clock.getAsLong();
+        for (Conn c : conns) c.expire(now);
     }
 
     private <T> Future<T> onContext(Supplier<Future<T>> body) {
@@ -152,18 +160,28 @@ final class Worker extends VerticleBase {
         });
     }
 
-    /** The measured run (with its warm-up); completes with this worker's figures when every connection stopped. */
-    Future<RunStats> run(Plan plan) {
+    /**
+     * The measured run (with its warm-up); completes with this worker's figures when every connection
+     * stopped. {@code loop} is the open-loop dispatcher, null for closed loop.
+     */
+    Future<RunStats> run(Plan plan, OpenLoop loop) {
         return onContext(() -> {
             RunStats stats = new RunStats();
             Promise<RunStats> done = Promise.promise();
             int[] running = {conns.size()};
             for (Conn c : conns) {
-                c.startRun(plan, stats, () -> {
+                c.startRun(plan, loop, stats, () -> {
                     if (--running[0] == 0) done.complete(stats);
                 });
             }
             return done.future();
+        });
+    }
+
+    /** The open-loop schedule ended: idle connections stop now, busy ones when their request ends. */
+    void openLoopEnded() {
+        context.runOnContext(v -> {
+            for (Conn c : conns) c.endOpen();
         });
     }
 
@@ -192,16 +210,6 @@ final class Worker extends VerticleBase {
         }
     }
 
-    private void schedule(long delayNanos, Runnable r) {
-        if (context instanceof ContextInternal) {
-            // sub-millisecond timers (Vert.x timers count whole milliseconds)
-            ContextInternal ci = (ContextInternal) context;
-            ci.nettyEventLoop().schedule(() -> ci.runOnContext(v -> r.run()), delayNanos, TimeUnit.NANOSECONDS);
-        } else {
-            vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999)), t -> r.run());
-        }
-    }
-
     static String classify(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof TimeoutException) return "timeout";
@@ -227,14 +235,20 @@ final class Worker extends VerticleBase {
     }
 
     /** One keep-alive connection with at most one request in flight. */
-    private final class Conn {
+    private final class Conn implements OpenLoop.Slotted {
         private final Target target;
         private HttpClientConnection http;
         private long backoffMs = 50;
         private Plan plan;
+        private OpenLoop loop;
+        /** Open loop: waiting in the dispatcher's queue of idle connections. */
+        private boolean idle;
         private RunStats stats;
         private Runnable onDone;
         private boolean finished;
+        /** When the request in flight was sent (nanoTime), or -1 when idle. */
+        private long sentAt = -1;
+        private boolean timedOut;
 
         Conn(Target target) {
             this.target = target;
@@ -261,12 +275,31 @@ final class Worker extends VerticleBase {
             HttpClientConnection c = http;
             if (c == null) return Future.failedFuture(new ConnectionLost());
             RequestOptions ro = new RequestOptions().setMethod(r.method()).setURI(r.uri())
-                    .setHost(target.host()).setPort(target.port())
-                    .setIdleTimeout(TimeUnit.NANOSECONDS.toMillis(o.timeoutNanos));
+                    .setHost(target.host()).setPort(target.port());
             if (r.body() != null) ro.putHeader(HttpHeaders.CONTENT_TYPE, JSON);
+            sentAt = clock.getAsLong();
+            timedOut = false;
             return c.request(ro)
                     .compose(req -> r.body() == null ? req.send() : req.send(r.body()))
-                    .compose(resp -> resp.body().map(b -> new Resp(resp.statusCode(), b)));
+                    .compose(resp -> resp.body().map(b -> new Resp(resp.statusCode(), b)))
+                    .transform(ar -> {
+                        sentAt = -1;
+                        if (ar.failed() && timedOut) {
+                            timedOut = false;
+                            return Future.failedFuture(new TimeoutException("no answer from " + target + " within --timeout"));
+                        }
+                        return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
+                    });
+        }
+
+        /** Closes the connection if its request has waited longer than --timeout; the request fails as a timeout. */
+        void expire(long now) {
+            HttpClientConnection c = http;
+            if (sentAt >= 0 && c != null && now - sentAt > o.timeoutNanos) {
+                timedOut = true;
+                http = null;
+                c.close();
+            }
         }
 
         void preloadNext(AtomicLong next, long n, AtomicReference<String> failure, Promise<Void> done) {
@@ -292,12 +325,40 @@ final class Worker extends VerticleBase {
             });
         }
 
-        void startRun(Plan plan, RunStats stats, Runnable onDone) {
+        void startRun(Plan plan, OpenLoop loop, RunStats stats, Runnable onDone) {
             this.plan = plan;
+            this.loop = loop;
             this.stats = stats;
             this.onDone = onDone;
             this.finished = false;
-            next();
+            this.idle = false;
+            resume();
+        }
+
+        /** Closed loop: send the next request; open loop: offer this connection to the dispatcher. */
+        private void resume() {
+            if (loop == null) {
+                next();
+            } else if (loop.ended()) {
+                finish();
+            } else if (http == null) {
+                reconnect();
+            } else {
+                idle = true;
+                loop.offer(this);
+            }
+        }
+
+        @Override
+        public void dispatch(long intendedStart, boolean measured) {
+            context.runOnContext(v -> {
+                idle = false;
+                fire(intendedStart, measured);
+            });
+        }
+
+        void endOpen() {
+            if (idle) finish();
         }
 
         private void finish() {
@@ -318,31 +379,12 @@ final class Worker extends VerticleBase {
                 reconnect();
                 return;
             }
-            if (plan.pacer != null) {
-                Pacer.Slot s = plan.claim(now);
-                long intended = s.intendedStart();
-                if (intended >= plan.tEnd) {
-                    finish();
-                    return;
-                }
-                boolean measured = intended >= plan.tStart;
-                if (measured && !plan.take()) {
-                    finish();
-                    return;
-                }
-                if (s.delayNanos() > MIN_TIMER_NANOS) {
-                    schedule(s.delayNanos(), () -> fire(intended, measured));
-                } else {
-                    fire(intended, measured);
-                }
-            } else {
-                boolean measured = now >= plan.tStart;
-                if (measured && !plan.take()) {
-                    finish();
-                    return;
-                }
-                fire(-1, measured);
+            boolean measured = now >= plan.tStart;
+            if (measured && !plan.take()) {
+                finish();
+                return;
             }
+            fire(-1, measured);
         }
 
         private void fire(long intended, boolean measured) {
@@ -364,7 +406,7 @@ final class Worker extends VerticleBase {
                     stats.warmupRequests++;
                     if (err != null) stats.warmupError(err);
                 }
-                next();
+                resume();
             });
         }
 
@@ -372,7 +414,7 @@ final class Worker extends VerticleBase {
             connect().onComplete(ar -> {
                 if (ar.succeeded()) {
                     backoffMs = 50;
-                    next();
+                    resume();
                     return;
                 }
                 long now = clock.getAsLong();
@@ -383,7 +425,7 @@ final class Worker extends VerticleBase {
                 }
                 long wait = backoffMs;
                 backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-                vertx.setTimer(wait, t -> next());
+                vertx.setTimer(wait, t -> resume());
             });
         }
     }

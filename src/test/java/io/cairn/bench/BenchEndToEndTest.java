@@ -54,6 +54,8 @@ class BenchEndToEndTest {
         server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> handle(req, b)))
                 .listen(0, "127.0.0.1").await();
         port = server.actualPort();
+        // a cold JVM answers its first requests slowly: warm the client and server paths once
+        bench("--requests", "30", "--connections", "2", "--warmup", "0", "--duration", "5s");
     }
 
     @AfterAll
@@ -239,14 +241,14 @@ class BenchEndToEndTest {
 
     @Test
     void queryCreatesTheIndexLoadsDocumentsAndAsksForRanges() {
-        Object[] r = bench("--workload", "query", "--preload", "400", "--query-limit", "50", "--connections", "2",
+        Object[] r = bench("--workload", "query", "--preload", "150", "--query-limit", "20", "--connections", "2",
                 "--duration", "500ms", "--warmup", "0", "--output", "csv");
         assertThat(r[0]).as("%s%s", r[1], r[2]).isEqualTo(0);
         String[] lines = ((String) r[1]).trim().split("\n");
         assertThat(lines).hasSize(2);                         // csv output: header and one row only
         assertThat(lines[0]).isEqualTo(Bench.CSV_HEADER);
         assertThat(lines[1]).startsWith("cairn,query,linearizable,closed,");
-        assertThat((String) r[2]).contains("preload: 400 keys");
+        assertThat((String) r[2]).contains("preload: 150 keys");
         assertThat(indexExists).isTrue();
         assertThat(count("POST /v1/collections/bench/query")).isPositive();
         assertThat(consistency.get("linearizable").get()).isEqualTo(count("POST /v1/collections/bench/query"));
@@ -255,8 +257,8 @@ class BenchEndToEndTest {
 
     @Test
     void openLoopMixedAccountsForEveryScheduledRequest() {
-        Object[] r = bench("--workload", "mixed", "--read-fraction", "0.75", "--preload", "100", "--keys", "100", "--rate", "200",
-                "--connections", "4", "--duration", "1s", "--warmup", "300ms");
+        Object[] r = bench("--workload", "mixed", "--read-fraction", "0.75", "--preload", "30", "--keys", "30", "--rate", "200",
+                "--connections", "4", "--duration", "600ms", "--warmup", "300ms");
         assertThat(r[0]).as("%s%s", r[1], r[2]).isEqualTo(0);
         String out = (String) r[1];
         assertThat(out).contains("mode=open rate=200/s", "from intended start, open loop")
@@ -264,13 +266,13 @@ class BenchEndToEndTest {
         assertThat(out).containsPattern("write n=\\d+").containsPattern("read  n=\\d+");
         Map<String, String> c = csv(out);
         long ok = Long.parseLong(c.get("ok"));
-        // the measured second holds exactly 200 slots: each one was answered or is reported unsent
+        // the measured 0.6 s hold exactly 120 slots: each one was answered or is reported unsent
         // (on a quiet machine all are answered; a loaded test machine may leave some unsent)
-        assertThat(ok + Long.parseLong(c.get("unsent"))).as(out).isEqualTo(200);
+        assertThat(ok + Long.parseLong(c.get("unsent"))).as(out).isEqualTo(120);
         assertThat(ok).isPositive();
         long reads = count("GET /v1/collections/bench/docs/{key}");
-        long writes = count("PUT /v1/collections/bench/docs/{key}") - 100;
-        if (reads + writes >= 100) assertThat((double) reads / (reads + writes)).isBetween(0.6, 0.9);
+        long writes = count("PUT /v1/collections/bench/docs/{key}") - 30;
+        if (reads + writes >= 80) assertThat((double) reads / (reads + writes)).isBetween(0.6, 0.9);
         assertThat(problems).isEmpty();
     }
 
