@@ -18,6 +18,10 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("bench")) {
+            System.exit(io.cairn.bench.Bench.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+            return;
+        }
         Path conf = null;
         Path restoreFrom = null;
         int start = 0;

@@ -161,7 +161,8 @@ public final class ConfigLoader {
     public static String help() {
         StringBuilder b = new StringBuilder();
         b.append("Usage: java -jar cairn.jar [--conf FILE]          run a node\n");
-        b.append("       java -jar cairn.jar restore BACKUP [--conf FILE]   seed a new data directory from a backup\n\n");
+        b.append("       java -jar cairn.jar restore BACKUP [--conf FILE]   seed a new data directory from a backup\n");
+        b.append("       java -jar cairn.jar bench --help                   the load generator\n\n");
         b.append("Settings come from conf/cairn.json, then --conf FILE, then the environment:\n\n");
         for (Setting s : SETTINGS) {
             b.append(String.format("  %-26s %-20s %s (default: %s)%n", s.env(), s.json(), s.meaning(),
