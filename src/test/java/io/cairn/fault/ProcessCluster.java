@@ -419,6 +419,71 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
+    /**
+     * SIGTERM: Cairn stops gracefully (a leader hands leadership off, HTTP drains); waits until the
+     * process has exited (kill -9 after 30 s, which fails the test as a hung stop).
+     */
+    @Override
+    public void terminate(String id) {
+        Node n = node(id);
+        Process p = n.process;
+        if (p == null || !p.isAlive()) return;
+        signal(n, "TERM");
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                kill(id);
+                throw new AssertionError(id + " did not stop within 30 s of SIGTERM; log tail:\n" + tail(id, 40));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        n.stopped = false;
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger snapshotCrashesDuring = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger snapshotCrashesAfter = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Asks the node for a snapshot ({@code POST /v1/snapshot}) and {@code kill -9}s it as soon as
+     * the snapshot's temp file appears in {@code <data>/snapshots} (a crash in the middle of the
+     * SQLite backup), or, if the snapshot finished before it was seen, right after the answer (a
+     * crash just after the log was compacted). Counted in {@link #snapshotCrashes()}.
+     */
+    @Override
+    public void killDuringSnapshot(String id) {
+        Node n = node(id);
+        if (!n.serving()) return;
+        Path dir = n.dataDir.resolve("snapshots");
+        HttpRequest req = HttpRequest.newBuilder(n.uri("/v1/snapshot")).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.noBody()).build();
+        var answer = http.sendAsync(req, HttpResponse.BodyHandlers.discarding());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        boolean during = false;
+        while (!answer.isDone() && System.nanoTime() - deadline < 0) {
+            if (takingSnapshot(dir)) {
+                during = true;
+                break;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        kill(id);
+        (during ? snapshotCrashesDuring : snapshotCrashesAfter).incrementAndGet();
+    }
+
+    private static boolean takingSnapshot(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().startsWith("taking-"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Snapshot crashes so far: {@code [in the middle of the backup, right after it]}. */
+    public int[] snapshotCrashes() {
+        return new int[] {snapshotCrashesDuring.get(), snapshotCrashesAfter.get()};
+    }
+
     /** Starts a node that is down again, same ports, environment and data directory. */
     @Override
     public void restart(String id) {
