@@ -105,6 +105,8 @@ public final class RequestHandler {
     private Future<ApiResponse> membership(ApiRequest req) {
         Membership m = node.state().membership();
         if (req instanceof ApiRequest.AddMember r) {
+            requireHostPort(r.raftAddress(), "raftAddress");
+            requireHostPort(r.httpAddress(), "httpAddress");
             var existing = m.member(r.id());
             if (existing.isPresent()) {
                 Member e = existing.get();
@@ -128,6 +130,27 @@ public final class RequestHandler {
         if (!m.isVoter(r.to())) throw new CairnException(ErrorCode.BAD_REQUEST, "'" + r.to() + "' is not a voting member");
         Future<Void> moved = r.to().equals(node.config().nodeId()) ? Future.succeededFuture() : node.transferLeadership(r.to());
         return moved.map(v -> ApiResponse.json(200, cluster(), -1));
+    }
+
+    /**
+     * A member address must be {@code host:port} ({@code [v6]:port}), port 1..65535, the host without
+     * blanks or control characters: once committed, every node's transport dials it.
+     */
+    static void requireHostPort(String address, String name) {
+        int colon = address.lastIndexOf(':');
+        boolean ok = colon > 0 && colon < address.length() - 1;
+        if (ok) {
+            String host = address.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            ok = !host.isEmpty() && host.chars().allMatch(c -> c > 0x20 && c != 0x7f && c != '/' && c != '[' && c != ']');
+            try {
+                int port = Integer.parseInt(address.substring(colon + 1));
+                ok &= port >= 1 && port <= 65_535 && address.substring(colon + 1).chars().allMatch(Character::isDigit);
+            } catch (NumberFormatException e) {
+                ok = false;
+            }
+        }
+        if (!ok) throw new CairnException(ErrorCode.BAD_REQUEST, "'" + name + "' must be host:port with a port in 1..65535");
     }
 
     private Command command(ApiRequest req) {

@@ -324,13 +324,31 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
+    /**
+     * {@code java <jvmArgs> -jar <tmp>/node.jar}, where {@code node.jar} links to the jar under
+     * test. The command line never says {@code cairn.jar}: on a shared machine another test run's
+     * {@code pkill -f cairn.jar} (seen here) would otherwise stop this cluster's nodes in the
+     * middle of a run. This cluster ends its own processes, by pid.
+     */
     private List<String> defaultCommand() {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(options.jvmArgs);
         cmd.add("-jar");
-        cmd.add(options.jar.toAbsolutePath().toString());
+        cmd.add(linkedJar().toString());
         return cmd;
+    }
+
+    private synchronized Path linkedJar() {
+        Path link = root.resolve("node.jar");
+        if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createSymbolicLink(link, options.jar.toAbsolutePath());
+            } catch (IOException | UnsupportedOperationException e) {
+                return options.jar.toAbsolutePath();
+            }
+        }
+        return link;
     }
 
     public static String javaBinary() {
