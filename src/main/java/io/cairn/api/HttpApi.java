@@ -168,6 +168,8 @@ public final class HttpApi {
         requireMethod(method, List.of(HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE));
         if (method == HttpMethod.GET) return service.apply(new ApiRequest.GetCollection(c, readOptions(ctx)));
         if (method == HttpMethod.DELETE) return service.apply(new ApiRequest.DropCollection(c));
+        // first: a form type makes the body handler consume the body, which would then look absent (a valid create)
+        checkContentType(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE), false);
         Buffer raw = ctx.body().buffer();
         String body = raw == null || raw.length() == 0 ? null : body(ctx, false);
         return service.apply(new ApiRequest.PutCollection(c, body));

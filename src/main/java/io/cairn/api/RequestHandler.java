@@ -83,6 +83,10 @@ public final class RequestHandler {
         if (failure != null) {
             throw new CairnException(ErrorCode.NOT_READY, "this node stopped after a storage fault; restart it");
         }
+        if (req instanceof ApiRequest.AddMember r) { // checked here, so that a follower refuses it too, leader or not
+            requireHostPort(r.raftAddress(), "raftAddress");
+            requireHostPort(r.httpAddress(), "httpAddress");
+        }
         Command command = isMembership(req) ? null : command(req);
         if (node.state().isLeader()) {
             return command == null ? membership(req) : node.propose(command).map(result -> answer(req, result));
@@ -105,8 +109,6 @@ public final class RequestHandler {
     private Future<ApiResponse> membership(ApiRequest req) {
         Membership m = node.state().membership();
         if (req instanceof ApiRequest.AddMember r) {
-            requireHostPort(r.raftAddress(), "raftAddress");
-            requireHostPort(r.httpAddress(), "httpAddress");
             var existing = m.member(r.id());
             if (existing.isPresent()) {
                 Member e = existing.get();
@@ -243,6 +245,7 @@ public final class RequestHandler {
     // ------------------------------------------------------------------ reads
 
     private Future<ApiResponse> read(ApiRequest req) {
+        validateNames(req); // bad input is 400 before any barrier: never a 503/504 for it
         if (req instanceof ApiRequest.ClusterStatus) return Future.succeededFuture(ApiResponse.json(200, cluster(), -1));
         if (req instanceof ApiRequest.Snapshot) {
             return node.snapshot().map(rev -> ApiResponse.json(200, "{\"rev\":" + rev + "}", rev));
@@ -288,6 +291,22 @@ public final class RequestHandler {
                     }), v.appliedRev()));
         }
         throw new IllegalArgumentException("not a read: " + req);
+    }
+
+    /** The names and key a read carries, checked as the store would check them (invalid_name, invalid_key). */
+    private static void validateNames(ApiRequest req) {
+        if (req instanceof ApiRequest.GetDoc r) {
+            Validation.name("collection", r.collection());
+            Validation.key(r.key());
+        } else if (req instanceof ApiRequest.ListDocs r) {
+            Validation.name("collection", r.collection());
+        } else if (req instanceof ApiRequest.Query r) {
+            Validation.name("collection", r.collection());
+        } else if (req instanceof ApiRequest.GetCollection r) {
+            Validation.name("collection", r.collection());
+        } else if (req instanceof ApiRequest.ListIndexes r) {
+            Validation.name("collection", r.collection());
+        }
     }
 
     /** Waits until this node may serve a read of the given consistency; completes with the index it reached. */

@@ -55,16 +55,13 @@ final class HostileInput {
     Case generate(int index) {
         Random r = new Random(seed * 0x9E3779B97F4A7C15L + index);
         int node = r.nextInt(t.memberIds().size());
-        self = t.memberIds().get(node);
         int roll = r.nextInt(100);
         Case c;
         if (roll < 78) c = http(index, r);
         else if (roll < 89) c = ws(index, r);
-        else c = peer(index, r);
+        else c = peer(index, r, t.memberIds().get(node));
         return c.at(node);
     }
-
-    private String self;
 
     // ------------------------------------------------------------------ HTTP
 
@@ -526,7 +523,8 @@ final class HostileInput {
 
     // ------------------------------------------------------------------ peer port
 
-    private Case peer(int index, Random r) {
+    /** A peer-port case for the node whose id is {@code self}. */
+    private Case peer(int index, Random r, String self) {
         String fake = "zz-fuzz-" + index;
         switch (r.nextInt(12)) {
             case 0, 1:

@@ -68,7 +68,9 @@ class HostileInputIT {
 
                 HostileInput gen = new HostileInput(seed, new HostileInput.Targets(COLLECTION, INDEX, cluster.ids(), "cairn"));
                 long started = System.nanoTime();
-                ExecutorService pool = Executors.newFixedThreadPool(12);
+                // a few cases at a time, and at most one large one (over 512 KiB): hostile, not a load test
+                ExecutorService pool = Executors.newFixedThreadPool(6);
+                java.util.concurrent.Semaphore large = new java.util.concurrent.Semaphore(1);
                 Map<Channel, AtomicInteger> perChannel = new ConcurrentHashMap<>();
                 for (int i = 0; i < cases; i++) {
                     if (only >= 0 && i != only) continue;
@@ -76,10 +78,14 @@ class HostileInputIT {
                     pool.submit(() -> {
                         Case c = gen.generate(index);
                         perChannel.computeIfAbsent(c.channel(), k -> new AtomicInteger()).incrementAndGet();
+                        boolean big = c.bytes().length > 512 * 1024;
                         try {
+                            if (big) large.acquireUninterruptibly();
                             run(cluster, c);
                         } catch (RuntimeException | IOException e) {
                             problems.add(describe(c) + ": the fuzzer failed: " + e);
+                        } finally {
+                            if (big) large.release();
                         }
                     });
                 }
