@@ -265,6 +265,7 @@ public final class RequestHandler {
         }
         if (req instanceof ApiRequest.Query r) {
             Query q = Query.parse(r.queryJson());
+            Validation.name("index", q.index());
             return barrier(r.read()).compose(v -> node.read(s -> s.query(r.collection(), q)))
                     .map(p -> ApiResponse.json(200, docPage(p, true), p.appliedRev()));
         }

@@ -633,4 +633,13 @@ final class HostileInput {
         for (Case c : cases) out.add("#" + c.index() + " " + c.channel() + " " + c.what());
         return out;
     }
+
+    /** Whether a peer case says hello with the id of a real member (it then replaces that member's connection). */
+    static boolean posesAsMember(Case c, List<String> memberIds) {
+        if (c.channel() != Channel.PEER) return false;
+        for (String id : memberIds) {
+            if (c.what().startsWith("peer: hello as " + id + ",")) return true;
+        }
+        return false;
+    }
 }
