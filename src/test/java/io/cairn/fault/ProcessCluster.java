@@ -61,6 +61,8 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         List<String> jvmArgs = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
         Map<String, String> env = new LinkedHashMap<>();
         Function<Node, List<String>> command;
+        java.util.function.Consumer<Node> prepare = n -> { };
+        java.util.function.Consumer<Node> release = n -> { };
 
         public Options nodes(int n) {
             if (n < 1 || n > 9) throw new IllegalArgumentException("1..9 nodes");
@@ -84,6 +86,17 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             return this;
         }
 
+        /**
+         * Runs for each node once its data directory exists and before its first start (to mount a
+         * small filesystem on it, say); {@code release} runs at {@link #close()} once every process
+         * is gone and before the directory is deleted (to unmount it).
+         */
+        public Options dataDirs(java.util.function.Consumer<Node> prepare, java.util.function.Consumer<Node> release) {
+            this.prepare = Objects.requireNonNull(prepare);
+            this.release = Objects.requireNonNull(release);
+            return this;
+        }
+
         /** Replaces {@code java <jvmArgs> -jar <jar>}: for the harness's own tests. */
         public Options command(Function<Node, List<String>> command) {
             this.command = command;
@@ -104,6 +117,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         private final Path log;
         private volatile Process process;
         private volatile boolean stopped;
+        private final Map<String, String> env = new java.util.concurrent.ConcurrentHashMap<>();
         private int starts;
 
         Node(String id, int httpPort, int raftPort, Path dataDir, Path log) {
@@ -205,6 +219,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         try {
             cluster.create();
+            for (Node n : cluster.nodes.values()) options.prepare.accept(n);
             for (Node n : cluster.nodes.values()) cluster.launch(n);
             return cluster;
         } catch (RuntimeException | Error e) {
@@ -302,6 +317,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         env.put("CAIRN_DATA_DIR", n.dataDir.toString());
         env.put("CAIRN_PEERS", peersFor(n));
         env.putAll(options.env);
+        env.putAll(n.env);
         return env;
     }
 
@@ -500,6 +516,16 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
     /** Snapshot crashes so far: {@code [in the middle of the backup, right after it]}. */
     public int[] snapshotCrashes() {
         return new int[] {snapshotCrashesDuring.get(), snapshotCrashesAfter.get()};
+    }
+
+    /**
+     * Sets (value non-null) or removes an environment variable of one node for its next starts,
+     * over the cluster's own (e.g. {@code CAIRN_JOIN} for a node that comes back with a new data directory).
+     */
+    public void setEnv(String id, String name, String value) {
+        Node n = node(id);
+        if (value == null) n.env.remove(name);
+        else n.env.put(name, value);
     }
 
     /** Starts a node that is down again, same ports, environment and data directory. */
@@ -759,6 +785,13 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception ignored) {
             // best effort
+        }
+        for (Node n : nodes.values()) {
+            try {
+                options.release.accept(n);
+            } catch (RuntimeException e) {
+                System.err.println("releasing " + n.id + "'s data directory: " + e);
+            }
         }
         if (Boolean.getBoolean("cairn.fault.keep")) {
             System.err.println("cairn.fault.keep: leaving " + root);

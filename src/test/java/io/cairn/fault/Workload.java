@@ -157,7 +157,7 @@ public final class Workload {
     private final AtomicInteger unexpected = new AtomicInteger();
     private final List<String> unexpectedSamples = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger nextClientId;
-    private long deadlineNanos;
+    private volatile long deadlineNanos;
 
     public Workload(Vertx vertx, Config config, HistoryRecorder recorder) {
         this.vertx = vertx;
@@ -193,6 +193,11 @@ public final class Workload {
                         unexpected.get(), List.copyOf(unexpectedSamples), keysUsed.size(), rotations);
             }
         });
+    }
+
+    /** Ends the run early: each client stops after its request in flight. */
+    public void stop() {
+        deadlineNanos = System.nanoTime();
     }
 
     /** Closes the HTTP client. */
