@@ -13,7 +13,11 @@ import io.cairn.store.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.cairn.raft.Message;
+import io.cairn.raft.Role;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
@@ -181,9 +185,10 @@ final class ReplicationVerticle extends VerticleBase {
         try {
             for (int i = 0; i < READIES_PER_FLUSH_MAX && replication.hasReady(); i++) {
                 Ready rd = replication.ready();
+                List<Message> later = sendLeaderAppendsEarly(rd);
                 persist(rd);
                 replication.advance(rd);
-                act(rd);
+                act(rd, later);
             }
         } catch (RuntimeException e) {
             fatal(e);
@@ -227,9 +232,28 @@ final class ReplicationVerticle extends VerticleBase {
         }
     }
 
-    private void act(Ready rd) {
-        if (!rd.messages().isEmpty()) {
-            vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(rd.messages()), LocalCodec.LOCAL);
+    /**
+     * A leader's AppendEntries and heartbeats go out before its own fsync, so the followers' disk
+     * writes overlap the leader's (dissertation §10.2.1): the leader counts itself toward a commit
+     * only once {@code advance} records its entries as persisted, and its term was made durable
+     * when it campaigned. Everything else (vote answers above all) waits for the persist. Returns
+     * the messages still to send.
+     */
+    private List<Message> sendLeaderAppendsEarly(Ready rd) {
+        if (replication.role() != Role.LEADER || rd.messages().isEmpty()) return rd.messages();
+        List<Message> early = new ArrayList<>();
+        List<Message> later = new ArrayList<>();
+        for (Message m : rd.messages()) {
+            boolean append = m instanceof Message.AppendEntries || m instanceof Message.Heartbeat;
+            (append ? early : later).add(m);
+        }
+        if (!early.isEmpty()) vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(early), LocalCodec.LOCAL);
+        return later;
+    }
+
+    private void act(Ready rd, List<Message> messages) {
+        if (!messages.isEmpty()) {
+            vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(messages), LocalCodec.LOCAL);
         }
         if (!rd.toElection().isEmpty()) {
             vertx.eventBus().send(Bus.election(node.id()), new Bus.FromReplication(rd.toElection()), LocalCodec.LOCAL);
