@@ -18,11 +18,23 @@ import java.util.TreeMap;
  * API names are not, and numbers need no quoting.
  */
 final class Catalog {
-    record IndexDef(long id, IndexSpec spec, String[][] paths) {
+    record IndexDef(long id, IndexSpec spec, String[][] paths, String insertSql, String deleteSql, String uniqueSql) {
         static IndexDef of(long id, IndexSpec spec) {
             String[][] paths = new String[spec.fields().size()][];
             for (int i = 0; i < paths.length; i++) paths[i] = spec.fields().get(i).split("\\.", -1);
-            return new IndexDef(id, spec, paths);
+            String table = "i_" + id;
+            StringBuilder cols = new StringBuilder();
+            StringBuilder marks = new StringBuilder();
+            StringBuilder eq = new StringBuilder();
+            for (int i = 0; i < paths.length; i++) {
+                cols.append('v').append(i).append(", ");
+                marks.append("?, ");
+                eq.append(i == 0 ? "" : " AND ").append('v').append(i).append(" = ?");
+            }
+            return new IndexDef(id, spec, paths,
+                    "INSERT INTO " + table + " (" + cols + "key) VALUES (" + marks + "?)",
+                    "DELETE FROM " + table + " WHERE " + eq + " AND key = ?",
+                    "SELECT key FROM " + table + " WHERE " + eq + " LIMIT 1");
         }
 
         String table() {

@@ -186,7 +186,8 @@ final class Writer implements AutoCloseable {
         return ApplyResult.applied(index, false, out);
     }
 
-    private record Stored(long rev, String json) {}
+    /** A stored version: its rev, the seq of the change that wrote it, its text. */
+    private record Stored(long rev, int seq, String json) {}
 
     @SuppressWarnings("unchecked")
     private ApplyResult.OpResult applyOp(long index, Op op, Object parsed) throws SQLException {
@@ -257,10 +258,10 @@ final class Writer implements AutoCloseable {
     }
 
     private Stored select(CollectionDef coll, byte[] key) throws SQLException {
-        PreparedStatement ps = stmts.get("SELECT rev, doc FROM " + coll.table() + " WHERE key = ?");
+        PreparedStatement ps = stmts.get("SELECT rev, seq, doc FROM " + coll.table() + " WHERE key = ?");
         ps.setBytes(1, key);
         try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? new Stored(rs.getLong(1), rs.getString(2)) : null;
+            return rs.next() ? new Stored(rs.getLong(1), rs.getInt(2), rs.getString(3)) : null;
         }
     }
 
@@ -285,17 +286,20 @@ final class Writer implements AutoCloseable {
         }
         if (coll == null) coll = createCollectionRow(index, op.collection(), List.of());
         if (old == null) {
-            PreparedStatement ps = stmts.get("INSERT INTO " + coll.table() + " (key, rev, doc) VALUES (?, ?, ?)");
+            PreparedStatement ps = stmts.get("INSERT INTO " + coll.table() + " (key, rev, seq, doc) VALUES (?, ?, ?, ?)");
             ps.setBytes(1, key);
             ps.setLong(2, index);
-            ps.setString(3, json);
+            ps.setInt(3, seq);
+            ps.setString(4, json);
             ps.executeUpdate();
             countDelta(coll.id(), +1);
         } else {
-            PreparedStatement ps = stmts.get("UPDATE " + coll.table() + " SET rev = ?, doc = ? WHERE key = ?");
+            materialize(old);
+            PreparedStatement ps = stmts.get("UPDATE " + coll.table() + " SET rev = ?, seq = ?, doc = ? WHERE key = ?");
             ps.setLong(1, index);
-            ps.setString(2, json);
-            ps.setBytes(3, key);
+            ps.setInt(2, seq);
+            ps.setString(3, json);
+            ps.setBytes(4, key);
             ps.executeUpdate();
         }
         if (newEntries != null) {
@@ -306,7 +310,7 @@ final class Writer implements AutoCloseable {
                 if (newEntries[i] != null) insertEntry(idx.get(i), newEntries[i], key);
             }
         }
-        history(index, "put", coll.name(), key, json, old == null ? null : old.json);
+        history(index, "put", coll.name(), key, null, old == null ? null : old.json);
         return new ApplyResult.OpResult(op.key(), index, old == null);
     }
 
@@ -318,6 +322,7 @@ final class Writer implements AutoCloseable {
                 if (e != null) deleteEntry(d, e, key);
             }
         }
+        materialize(old);
         PreparedStatement ps = stmts.get("DELETE FROM " + coll.table() + " WHERE key = ?");
         ps.setBytes(1, key);
         ps.executeUpdate();
@@ -326,11 +331,20 @@ final class Writer implements AutoCloseable {
         return new ApplyResult.OpResult(op.key(), index, false);
     }
 
+    /**
+     * A history {@code put} row keeps {@code doc} NULL while its version is the current document
+     * (the text lives once, in the collection table). When that version is replaced, deleted or
+     * dropped, its text is copied into the row (a no-op if the row was trimmed).
+     */
+    private void materialize(Stored version) throws SQLException {
+        PreparedStatement ps = stmts.get("UPDATE history SET doc = ? WHERE id = ?");
+        ps.setString(1, version.json);
+        ps.setLong(2, (version.rev << 16) | version.seq);
+        ps.executeUpdate();
+    }
+
     private void checkUnique(CollectionDef coll, IndexDef d, byte[][] entry) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT key FROM ").append(d.table()).append(" WHERE ");
-        for (int i = 0; i < entry.length; i++) sql.append(i == 0 ? "" : " AND ").append('v').append(i).append(" = ?");
-        sql.append(" LIMIT 1");
-        PreparedStatement ps = stmts.get(sql.toString());
+        PreparedStatement ps = stmts.get(d.uniqueSql());
         for (int i = 0; i < entry.length; i++) ps.setBytes(i + 1, entry[i]);
         try (ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
@@ -346,22 +360,14 @@ final class Writer implements AutoCloseable {
     }
 
     private void insertEntry(IndexDef d, byte[][] entry, byte[] key) throws SQLException {
-        StringBuilder sql = new StringBuilder("INSERT INTO ").append(d.table()).append(" (");
-        for (int i = 0; i < entry.length; i++) sql.append('v').append(i).append(", ");
-        sql.append("key) VALUES (");
-        for (int i = 0; i < entry.length; i++) sql.append("?, ");
-        sql.append("?)");
-        PreparedStatement ps = stmts.get(sql.toString());
+        PreparedStatement ps = stmts.get(d.insertSql());
         for (int i = 0; i < entry.length; i++) ps.setBytes(i + 1, entry[i]);
         ps.setBytes(entry.length + 1, key);
         ps.executeUpdate();
     }
 
     private void deleteEntry(IndexDef d, byte[][] entry, byte[] key) throws SQLException {
-        StringBuilder sql = new StringBuilder("DELETE FROM ").append(d.table()).append(" WHERE ");
-        for (int i = 0; i < entry.length; i++) sql.append('v').append(i).append(" = ? AND ");
-        sql.append("key = ?");
-        PreparedStatement ps = stmts.get(sql.toString());
+        PreparedStatement ps = stmts.get(d.deleteSql());
         for (int i = 0; i < entry.length; i++) ps.setBytes(i + 1, entry[i]);
         ps.setBytes(entry.length + 1, key);
         ps.executeUpdate();
@@ -400,7 +406,7 @@ final class Writer implements AutoCloseable {
                     "The store already holds the most collections allowed (" + o.collectionsMax() + ").");
         }
         long id = nextId++;
-        Db.exec(conn, "CREATE TABLE c_" + id + " (key BLOB PRIMARY KEY, rev INTEGER NOT NULL, doc TEXT NOT NULL)");
+        Db.exec(conn, "CREATE TABLE c_" + id + " (key BLOB PRIMARY KEY, rev INTEGER NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL)");
         PreparedStatement ps = stmts.get("INSERT INTO collections (name, id, created_rev, doc_count) VALUES (?, ?, ?, 0)");
         ps.setString(1, name);
         ps.setLong(2, id);
@@ -462,6 +468,11 @@ final class Writer implements AutoCloseable {
         Validation.name("collection", dc.name());
         CollectionDef coll = catalog.get(dc.name());
         if (coll == null) throw collectionNotFound(dc.name());
+        try (PreparedStatement scan = conn.prepareStatement("SELECT rev, seq, doc FROM " + coll.table() + " WHERE rev > ?")) {
+            scan.setLong(1, historyFloor);
+            ResultSet rs = scan.executeQuery();
+            while (rs.next()) materialize(new Stored(rs.getLong(1), rs.getInt(2), rs.getString(3)));
+        }
         stmts.clear();
         for (IndexDef d : coll.indexes()) Db.exec(conn, "DROP TABLE " + d.table());
         Db.exec(conn, "DROP TABLE " + coll.table());
