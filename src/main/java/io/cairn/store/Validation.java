@@ -137,6 +137,11 @@ public final class Validation {
     @SuppressWarnings("unchecked")
     public static Map<String, Object> document(String json, StoreOptions o) {
         checkSize(json, o, "document");
+        return parseObject(json, o);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> parseObject(String json, StoreOptions o) {
         Object v = Json.parse(json, o.nestingDepthMax());
         if (!(v instanceof Map)) {
             throw new CairnException(ErrorCode.BAD_REQUEST, "A document must be a JSON object, not " + kind(v) + ".");
@@ -281,15 +286,15 @@ public final class Validation {
                 key(op.key());
                 if (op instanceof Op.Put p) {
                     ifRev(p.ifRev());
-                    parsed[i] = document(p.docJson(), o);
-                    total += utf8Length(p.docJson());
+                    total += checkSize(p.docJson(), o, "document");
+                    parsed[i] = parseObject(p.docJson(), o);
                 } else if (op instanceof Op.Insert p) {
-                    parsed[i] = document(p.docJson(), o);
-                    total += utf8Length(p.docJson());
+                    total += checkSize(p.docJson(), o, "document");
+                    parsed[i] = parseObject(p.docJson(), o);
                 } else if (op instanceof Op.Patch p) {
                     ifRev(p.ifRev());
+                    total += checkSize(p.mergePatchJson(), o, "merge patch");
                     parsed[i] = patch(p.mergePatchJson(), o);
-                    total += utf8Length(p.mergePatchJson());
                 } else if (op instanceof Op.Delete d) {
                     ifRev(d.ifRev());
                 } else if (op instanceof Op.Check c) {

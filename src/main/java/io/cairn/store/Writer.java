@@ -193,6 +193,14 @@ final class Writer implements AutoCloseable {
     private ApplyResult.OpResult applyOp(long index, Op op, Object parsed) throws SQLException {
         CollectionDef coll = catalog.get(op.collection());
         byte[] key = op.key().getBytes(StandardCharsets.UTF_8);
+        if (coll != null && (op instanceof Op.Insert || (op instanceof Op.Put p && p.ifRev() == null))) {
+            String json = op instanceof Op.Put p ? p.docJson() : ((Op.Insert) op).docJson();
+            ApplyResult.OpResult r = tryCreate(index, coll, op, key, (Map<String, Object>) parsed, json);
+            if (r != null) return r;
+            if (op instanceof Op.Insert) {
+                throw new CairnException(ErrorCode.CONFLICT, "Cannot insert: " + describe(op, select(coll, key)) + " already.");
+            }
+        }
         Stored old = coll == null ? null : select(coll, key);
         if (op instanceof Op.Check c) {
             long have = old == null ? 0 : old.rev;
@@ -312,6 +320,42 @@ final class Writer implements AutoCloseable {
         }
         history(index, "put", coll.name(), key, null, old == null ? null : old.json);
         return new ApplyResult.OpResult(op.key(), index, old == null);
+    }
+
+    /**
+     * The fast path of put (without ifRev) and insert: insert the row unless the key exists (null
+     * then, nothing written), so a new document costs no lookup. Unique checks run after the row
+     * insert; the own key has no index entries yet, so any hit is another document, and on a clash
+     * the row is deleted again before the rejection, leaving nothing behind.
+     */
+    private ApplyResult.OpResult tryCreate(long index, CollectionDef coll, Op op, byte[] key, Map<String, Object> doc,
+                                           String json) throws SQLException {
+        PreparedStatement ins = stmts.get("INSERT INTO " + coll.table() + " (key, rev, seq, doc) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (key) DO NOTHING");
+        ins.setBytes(1, key);
+        ins.setLong(2, index);
+        ins.setInt(3, seq);
+        ins.setString(4, json);
+        if (ins.executeUpdate() == 0) return null;
+        List<IndexDef> idx = coll.indexes();
+        byte[][][] entries = new byte[idx.size()][][];
+        try {
+            for (int i = 0; i < idx.size(); i++) {
+                entries[i] = idx.get(i).entry(doc);
+                if (entries[i] != null && idx.get(i).spec().unique()) checkUnique(coll, idx.get(i), entries[i]);
+            }
+        } catch (CairnException clash) {
+            PreparedStatement del = stmts.get("DELETE FROM " + coll.table() + " WHERE key = ?");
+            del.setBytes(1, key);
+            del.executeUpdate();
+            throw clash;
+        }
+        for (int i = 0; i < idx.size(); i++) {
+            if (entries[i] != null) insertEntry(idx.get(i), entries[i], key);
+        }
+        countDelta(coll.id(), +1);
+        history(index, "put", coll.name(), key, null, null);
+        return new ApplyResult.OpResult(op.key(), index, true);
     }
 
     private ApplyResult.OpResult delete(long index, CollectionDef coll, Op op, byte[] key, Stored old) throws SQLException {
