@@ -37,6 +37,8 @@ final class Writer implements AutoCloseable {
     private long nextId;
     private long historyCount;
     private long historyFloor;
+    /** Time of the oldest history row, or -1 if not known (then trimming looks it up). */
+    private long oldestHistoryMillis = -1;
     Catalog catalog;
     private final Map<Long, Long> counts = new HashMap<>();
     private final Set<Long> dirtyCounts = new HashSet<>();
@@ -62,6 +64,7 @@ final class Writer implements AutoCloseable {
         nextId = m.nextId();
         historyCount = m.historyCount();
         historyFloor = m.historyFloor();
+        oldestHistoryMillis = -1;
         catalog = Catalog.load(conn, catalogVersion);
         counts.clear();
         dirtyCounts.clear();
@@ -610,12 +613,20 @@ final class Writer implements AutoCloseable {
             }
             deleteHistoryThrough(rev);
         }
-        if (o.historyRetainMillis() > 0 && historyCount > 0) {
-            long cutoff = clockMillis - o.historyRetainMillis();
+        if (historyCount == 0) oldestHistoryMillis = -1;
+        long cutoff = clockMillis - o.historyRetainMillis();
+        if (o.historyRetainMillis() > 0 && historyCount > 0 && (oldestHistoryMillis < 0 || oldestHistoryMillis < cutoff)) {
             long last = -1;
             PreparedStatement ps = stmts.get("SELECT rev, time_millis FROM history ORDER BY id");
+            oldestHistoryMillis = -1;
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next() && rs.getLong(2) < cutoff) last = rs.getLong(1);
+                while (rs.next()) {
+                    if (rs.getLong(2) >= cutoff) {
+                        oldestHistoryMillis = rs.getLong(2);
+                        break;
+                    }
+                    last = rs.getLong(1);
+                }
             }
             if (last >= 0) deleteHistoryThrough(last);
         }
@@ -626,6 +637,7 @@ final class Writer implements AutoCloseable {
         ps.setLong(1, (rev << 16) | 0xFFFF);
         historyCount -= ps.executeUpdate();
         historyFloor = Math.max(historyFloor, rev);
+        oldestHistoryMillis = -1;
     }
 
     private void flushCounts() throws SQLException {
