@@ -299,7 +299,7 @@ public final class DocumentStore implements AutoCloseable {
         if (q.gt() != null && q.gte() != null) throw Query.invalid("Use gt or gte, not both.");
         if (q.lt() != null && q.lte() != null) throw Query.invalid("Use lt or lte, not both.");
         QueryCursor cursor = q.after() == null || q.count() ? null
-                : QueryCursor.decode(q.after(), 4 * (o.docBytesMax() + 1024) * o.indexFieldsMax() / 3 + 16);
+                : QueryCursor.decode(q.after(), (int) Math.min(Integer.MAX_VALUE, 4L * (o.docBytesMax() + 1024L) * o.indexFieldsMax() / 3 + 16));
         if (cursor != null && (!cursor.index().equals(q.index()) || cursor.desc() != q.desc())) {
             throw Query.invalid("The \"after\" cursor belongs to another query (index or order differ).");
         }

@@ -26,6 +26,9 @@ import java.util.Set;
  * from a copy taken before the command.
  */
 final class Writer implements AutoCloseable {
+    /** History ids are {@code rev << 16 | seq}: revisions must stay below 2^47. */
+    static final long INDEX_LIMIT = 1L << 47;
+
     private final Connection conn;
     private final Db.Stmts stmts;
     private final StoreOptions o;
@@ -84,6 +87,7 @@ final class Writer implements AutoCloseable {
         long expect = appliedIndex;
         for (IndexedCommand e : entries) {
             if (e.index() <= expect) continue;
+            if (e.index() >= INDEX_LIMIT) throw new IllegalArgumentException("index " + e.index() + " is beyond 2^47");
             if (e.index() != expect + 1) {
                 throw new IllegalArgumentException("entry " + e.index() + " does not follow applied index " + expect
                         + ": entries must be applied in order without gaps");
