@@ -61,11 +61,45 @@ final class Catalog {
         }
     }
 
-    record CollectionDef(long id, String name, long createdRev, List<IndexDef> indexes) {
+    /**
+     * A collection. {@code paths} lists the field paths of all its indexes one after the other
+     * (index {@code i} owns {@code paths[offsets[i] .. offsets[i] + width)}), the input of
+     * {@link Json#scan}.
+     */
+    record CollectionDef(long id, String name, long createdRev, List<IndexDef> indexes, String[][] paths, int[] offsets) {
+        CollectionDef(long id, String name, long createdRev, List<IndexDef> indexes) {
+            this(id, name, createdRev, sorted(indexes), null, null);
+        }
+
         CollectionDef {
+            indexes = sorted(indexes);
+            if (paths == null) {
+                offsets = new int[indexes.size()];
+                List<String[]> all = new ArrayList<>();
+                for (int i = 0; i < indexes.size(); i++) {
+                    offsets[i] = all.size();
+                    all.addAll(java.util.Arrays.asList(indexes.get(i).paths()));
+                }
+                paths = all.toArray(new String[0][]);
+            }
+        }
+
+        private static List<IndexDef> sorted(List<IndexDef> indexes) {
             List<IndexDef> sorted = new ArrayList<>(indexes);
             sorted.sort((a, b) -> a.name().compareTo(b.name()));
-            indexes = Collections.unmodifiableList(sorted);
+            return Collections.unmodifiableList(sorted);
+        }
+
+        /** Value keys of index {@code i} from values scanned along {@link #paths}, or null if not indexed. */
+        byte[][] entry(int i, Object[] scanned) {
+            int w = indexes.get(i).width();
+            byte[][] out = new byte[w][];
+            for (int f = 0; f < w; f++) {
+                byte[] k = ValueKey.encode(scanned[offsets[i] + f]);
+                if (k == null) return null;
+                out[f] = k;
+            }
+            return out;
         }
 
         String table() {

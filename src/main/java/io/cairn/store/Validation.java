@@ -272,6 +272,21 @@ public final class Validation {
      * makes). Returns, per op, the parsed document (put, insert), patch (patch) or null.
      */
     static Object[] txn(Command.Txn t, StoreOptions o) {
+        return txn(t, o, null);
+    }
+
+    /**
+     * A put or insert document checked by {@link Json#scan} along {@code paths}: the values found
+     * there, instead of the whole tree.
+     */
+    record Scanned(String[][] paths, Object[] values) {}
+
+    /**
+     * As {@link #txn(Command.Txn, StoreOptions)}; with {@code pathsOf} (collection name to the
+     * index paths of that collection, empty if none) put and insert documents are checked by
+     * {@link Json#scan} and come back as {@link Scanned}, without building a tree.
+     */
+    static Object[] txn(Command.Txn t, StoreOptions o, java.util.function.Function<String, String[][]> pathsOf) {
         int n = t.ops().size();
         if (n < 1 || n > o.txnOpsMax()) {
             throw new CairnException(ErrorCode.BAD_REQUEST,
@@ -287,10 +302,10 @@ public final class Validation {
                 if (op instanceof Op.Put p) {
                     ifRev(p.ifRev());
                     total += checkSize(p.docJson(), o, "document");
-                    parsed[i] = parseObject(p.docJson(), o);
+                    parsed[i] = pathsOf == null ? parseObject(p.docJson(), o) : scan(p.docJson(), o, pathsOf.apply(p.collection()));
                 } else if (op instanceof Op.Insert p) {
                     total += checkSize(p.docJson(), o, "document");
-                    parsed[i] = parseObject(p.docJson(), o);
+                    parsed[i] = pathsOf == null ? parseObject(p.docJson(), o) : scan(p.docJson(), o, pathsOf.apply(p.collection()));
                 } else if (op instanceof Op.Patch p) {
                     ifRev(p.ifRev());
                     total += checkSize(p.mergePatchJson(), o, "merge patch");
@@ -308,6 +323,10 @@ public final class Validation {
             if (total > o.txnBytesMax()) throw withFailedOp(txnTooLarge(o), i);
         }
         return parsed;
+    }
+
+    private static Scanned scan(String json, StoreOptions o, String[][] paths) {
+        return new Scanned(paths, Json.scan(json, o.nestingDepthMax(), paths));
     }
 
     private static CairnException txnTooLarge(StoreOptions o) {

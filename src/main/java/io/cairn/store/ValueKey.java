@@ -50,7 +50,7 @@ public final class ValueKey {
         if (v instanceof Integer || v instanceof BigInteger || v instanceof BigDecimal || v instanceof Double) {
             return encodeNumber(toDecimal((Number) v));
         }
-        if (v instanceof Map || v instanceof List || v == Json.MISSING) return null;
+        if (v instanceof Map || v instanceof List || v == Json.MISSING || v == Json.NOT_SCALAR) return null;
         throw new IllegalArgumentException("not a JSON value: " + v.getClass().getName());
     }
 

@@ -181,7 +181,10 @@ final class Writer implements AutoCloseable {
     // ---- transactions ------------------------------------------------------------------------
 
     private ApplyResult applyTxn(long index, Command.Txn t) throws SQLException {
-        Object[] parsed = Validation.txn(t, o);
+        Object[] parsed = Validation.txn(t, o, name -> {
+            CollectionDef c = catalog.get(name);
+            return c == null ? NO_PATHS : c.paths();
+        });
         List<ApplyResult.OpResult> out = new ArrayList<>(t.ops().size());
         for (int i = 0; i < parsed.length; i++) {
             try {
@@ -193,6 +196,34 @@ final class Writer implements AutoCloseable {
         return ApplyResult.applied(index, false, out);
     }
 
+    private static final String[][] NO_PATHS = new String[0][];
+
+    /**
+     * Index entries of a document for each index of {@code coll} (null where it is not indexed).
+     * {@code parsed} is a tree or the {@link Validation.Scanned} values of {@code json}.
+     */
+    private static byte[][][] entriesOf(CollectionDef coll, Object parsed, String json) {
+        List<IndexDef> idx = coll.indexes();
+        byte[][][] out = new byte[idx.size()][][];
+        if (idx.isEmpty()) return out;
+        if (parsed instanceof Validation.Scanned sc) {
+            Object[] values = sc.paths() == coll.paths() ? sc.values() : Json.scan(json, Json.DEPTH_CEILING, coll.paths());
+            for (int i = 0; i < out.length; i++) out[i] = coll.entry(i, values);
+        } else {
+            for (int i = 0; i < out.length; i++) out[i] = idx.get(i).entry(parsed);
+        }
+        return out;
+    }
+
+    /** Index entries of a stored document, scanned without building it. */
+    private static byte[][][] storedEntries(CollectionDef coll, String json) {
+        byte[][][] out = new byte[coll.indexes().size()][][];
+        if (out.length == 0) return out;
+        Object[] values = Json.scan(json, Json.DEPTH_CEILING, coll.paths());
+        for (int i = 0; i < out.length; i++) out[i] = coll.entry(i, values);
+        return out;
+    }
+
     /** A stored version: its rev, the seq of the change that wrote it, its text. */
     private record Stored(long rev, int seq, String json) {}
 
@@ -202,7 +233,7 @@ final class Writer implements AutoCloseable {
         byte[] key = op.key().getBytes(StandardCharsets.UTF_8);
         if (coll != null && (op instanceof Op.Insert || (op instanceof Op.Put p && p.ifRev() == null))) {
             String json = op instanceof Op.Put p ? p.docJson() : ((Op.Insert) op).docJson();
-            ApplyResult.OpResult r = tryCreate(index, coll, op, key, (Map<String, Object>) parsed, json);
+            ApplyResult.OpResult r = tryCreate(index, coll, op, key, parsed, json);
             if (r != null) return r;
             if (op instanceof Op.Insert) {
                 throw new CairnException(ErrorCode.CONFLICT, "Cannot insert: " + describe(op, select(coll, key)) + " already.");
@@ -219,13 +250,13 @@ final class Writer implements AutoCloseable {
         }
         if (op instanceof Op.Put p) {
             checkIfRev(p.ifRev(), op, old);
-            return write(index, coll, op, key, old, (Map<String, Object>) parsed, p.docJson());
+            return write(index, coll, op, key, old, parsed, p.docJson());
         }
         if (op instanceof Op.Insert) {
             if (old != null) {
                 throw new CairnException(ErrorCode.CONFLICT, "Cannot insert: " + describe(op, old) + " already.");
             }
-            return write(index, coll, op, key, null, (Map<String, Object>) parsed, ((Op.Insert) op).docJson());
+            return write(index, coll, op, key, null, parsed, ((Op.Insert) op).docJson());
         }
         if (op instanceof Op.Patch p) {
             checkIfRev(p.ifRev(), op, old);
@@ -240,7 +271,7 @@ final class Writer implements AutoCloseable {
                 throw new CairnException(ErrorCode.PAYLOAD_TOO_LARGE,
                         "The patched document would be larger than " + o.docBytesMax() + " bytes.");
             }
-            return write(index, coll, op, key, old, (Map<String, Object>) merged, json);
+            return write(index, coll, op, key, old, merged, json);
         }
         if (op instanceof Op.Delete d) {
             checkIfRev(d.ifRev(), op, old);
@@ -282,18 +313,15 @@ final class Writer implements AutoCloseable {
 
     /** Put, insert and patch: checks unique indexes, then writes the document, its index entries and history. */
     private ApplyResult.OpResult write(long index, CollectionDef coll, Op op, byte[] key, Stored old,
-                                       Map<String, Object> doc, String json) throws SQLException {
+                                       Object parsed, String json) throws SQLException {
         byte[][][] oldEntries = null;
         byte[][][] newEntries = null;
         if (coll != null && !coll.indexes().isEmpty()) {
-            Object oldDoc = old == null ? null : Json.parse(old.json, Json.DEPTH_CEILING);
             List<IndexDef> idx = coll.indexes();
-            oldEntries = new byte[idx.size()][][];
-            newEntries = new byte[idx.size()][][];
+            oldEntries = old == null ? new byte[idx.size()][][] : storedEntries(coll, old.json);
+            newEntries = entriesOf(coll, parsed, json);
             for (int i = 0; i < idx.size(); i++) {
                 IndexDef d = idx.get(i);
-                oldEntries[i] = oldDoc == null ? null : d.entry(oldDoc);
-                newEntries[i] = d.entry(doc);
                 if (d.spec().unique() && newEntries[i] != null && !Arrays.deepEquals(oldEntries[i], newEntries[i])) {
                     checkUnique(coll, d, newEntries[i]);
                 }
@@ -335,7 +363,7 @@ final class Writer implements AutoCloseable {
      * insert; the own key has no index entries yet, so any hit is another document, and on a clash
      * the row is deleted again before the rejection, leaving nothing behind.
      */
-    private ApplyResult.OpResult tryCreate(long index, CollectionDef coll, Op op, byte[] key, Map<String, Object> doc,
+    private ApplyResult.OpResult tryCreate(long index, CollectionDef coll, Op op, byte[] key, Object parsed,
                                            String json) throws SQLException {
         PreparedStatement ins = stmts.get("INSERT INTO " + coll.table() + " (key, rev, seq, doc) VALUES (?, ?, ?, ?)"
                 + " ON CONFLICT (key) DO NOTHING");
@@ -345,10 +373,9 @@ final class Writer implements AutoCloseable {
         ins.setString(4, json);
         if (ins.executeUpdate() == 0) return null;
         List<IndexDef> idx = coll.indexes();
-        byte[][][] entries = new byte[idx.size()][][];
+        byte[][][] entries = entriesOf(coll, parsed, json);
         try {
             for (int i = 0; i < idx.size(); i++) {
-                entries[i] = idx.get(i).entry(doc);
                 if (entries[i] != null && idx.get(i).spec().unique()) checkUnique(coll, idx.get(i), entries[i]);
             }
         } catch (CairnException clash) {
@@ -366,12 +393,9 @@ final class Writer implements AutoCloseable {
     }
 
     private ApplyResult.OpResult delete(long index, CollectionDef coll, Op op, byte[] key, Stored old) throws SQLException {
-        if (!coll.indexes().isEmpty()) {
-            Object oldDoc = Json.parse(old.json, Json.DEPTH_CEILING);
-            for (IndexDef d : coll.indexes()) {
-                byte[][] e = d.entry(oldDoc);
-                if (e != null) deleteEntry(d, e, key);
-            }
+        byte[][][] oldEntries = storedEntries(coll, old.json);
+        for (int i = 0; i < oldEntries.length; i++) {
+            if (oldEntries[i] != null) deleteEntry(coll.indexes().get(i), oldEntries[i], key);
         }
         materialize(old);
         PreparedStatement ps = stmts.get("DELETE FROM " + coll.table() + " WHERE key = ?");
