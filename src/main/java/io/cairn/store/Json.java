@@ -187,12 +187,13 @@ public final class Json {
 
     /** Walks the members of the root object (its START_OBJECT already read), iteratively. */
     private static void scanObject(JsonParser p, int depthMax, String[][] paths, Object[] out) throws IOException {
-        String[] names = new String[depthMax + 1];
-        boolean[] objects = new boolean[depthMax + 1];
+        int cap = Math.min(depthMax, 7) + 1;
+        String[] names = new String[cap];
+        boolean[] objects = new boolean[cap];
         // objectPath[d]: frames 1..d are all objects, so a value at depth d has a dotted path.
-        boolean[] objectPath = new boolean[depthMax + 1];
+        boolean[] objectPath = new boolean[cap];
         @SuppressWarnings("unchecked")
-        java.util.HashSet<String>[] seen = new java.util.HashSet[depthMax + 1];
+        java.util.HashSet<String>[] seen = new java.util.HashSet[cap];
         int depth = 1;
         objects[1] = true;
         objectPath[0] = true;
@@ -216,6 +217,13 @@ public final class Json {
                     match(paths, out, names, objects, objectPath, depth, NOT_SCALAR);
                     if (depth >= depthMax) throw tooDeep(depthMax);
                     depth++;
+                    if (depth == names.length) {
+                        int n = Math.min(depthMax + 1, names.length * 2);
+                        names = java.util.Arrays.copyOf(names, n);
+                        objects = java.util.Arrays.copyOf(objects, n);
+                        objectPath = java.util.Arrays.copyOf(objectPath, n);
+                        seen = java.util.Arrays.copyOf(seen, n);
+                    }
                     boolean obj = t == JsonToken.START_OBJECT;
                     objects[depth] = obj;
                     objectPath[depth] = obj && objectPath[depth - 1];
@@ -246,11 +254,11 @@ public final class Json {
                             i++;
                         }
                     }
-                    if (wanted(paths, objects, objectPath, depth)) match(paths, out, names, objects, objectPath, depth, p.getText());
+                    if (wanted(paths, names, objectPath, depth)) match(paths, out, names, objects, objectPath, depth, p.getText());
                     break;
                 }
                 default:
-                    if (wanted(paths, objects, objectPath, depth)) {
+                    if (wanted(paths, names, objectPath, depth)) {
                         match(paths, out, names, objects, objectPath, depth, readValue(p, t, depth, depthMax));
                     } else if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
                         // Same acceptance as parse: numbers are decoded (range checks) even when not kept.
@@ -262,10 +270,14 @@ public final class Json {
         throw new CairnException(ErrorCode.INVALID_JSON, "Malformed JSON: unexpected end of input.");
     }
 
-    private static boolean wanted(String[][] paths, boolean[] objects, boolean[] objectPath, int depth) {
+    /** Whether the member path at {@code depth} is one of {@code paths}: only such values are materialized. */
+    private static boolean wanted(String[][] paths, String[] names, boolean[] objectPath, int depth) {
         if (!objectPath[depth]) return false;
         for (String[] path : paths) {
-            if (path.length == depth) return true;
+            if (path.length != depth) continue;
+            boolean eq = true;
+            for (int d = 0; d < depth && eq; d++) eq = path[d].equals(names[d + 1]);
+            if (eq) return true;
         }
         return false;
     }

@@ -4,14 +4,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Runs batched applies for a while, for a profiler. Not a test. */
+/** Runs applies for a while, for a profiler: args rounds, entries per batch. Not a test. */
 public final class ProfileApplyBenchmark {
     public static void main(String[] args) throws Exception {
-        List<StoreBenchmark.Row> rows = StoreBenchmark.rows(10_000);
+        List<StoreBenchmark.Row> rows = StoreBenchmark.rows(5_000);
         Path dir = Files.createTempDirectory("cairn-prof");
         try {
             for (int r = 0; r < Integer.parseInt(args[0]); r++) {
-                StoreBenchmark.storeApply(dir.resolve("p" + r + ".db"), rows, 100, 1);
+                StoreBenchmark.storeApply(dir.resolve("p" + r + ".db"), rows, Integer.parseInt(args[1]), 1);
             }
         } finally {
             StoreFixture.deleteTree(dir);
