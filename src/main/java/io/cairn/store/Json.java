@@ -192,7 +192,7 @@ public final class Json {
         boolean[] objects = new boolean[cap];
         // objectPath[d]: frames 1..d are all objects, so a value at depth d has a dotted path.
         boolean[] objectPath = new boolean[cap];
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"})
         java.util.HashSet<String>[] seen = new java.util.HashSet[cap];
         int depth = 1;
         objects[1] = true;
