@@ -36,6 +36,7 @@ public final class ChangeStreams {
     static final long LONG_POLL_WAIT_MILLIS_MAX = 60_000;
     static final int SUBSCRIBERS_MAX = 100_000;
     static final short CLOSE_COMPACTED = 4410;
+    static final long RETRY_MILLIS = 100;
 
     private final CairnNode node;
     private final long progressMillis;
@@ -221,7 +222,8 @@ public final class ChangeStreams {
                 }));
                 ws.close(CLOSE_COMPACTED, "compacted");
             } else if (cause instanceof CairnException e && e.code() == ErrorCode.NOT_READY) {
-                // the store is being replaced by a snapshot: try again on the next wake-up
+                // the store is being replaced by a snapshot: try again shortly
+                loop.context.owner().setTimer(RETRY_MILLIS, t -> pump());
                 return;
             } else {
                 ws.close((short) 1011, "change stream failed");

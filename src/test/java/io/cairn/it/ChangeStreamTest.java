@@ -85,7 +85,8 @@ class ChangeStreamTest {
         long r4 = write("/v1/collections/s1/docs/d", HttpMethod.PUT, "{\"v\":4}");
         long r5 = write("/v1/collections/s1", HttpMethod.DELETE, null);
         Sub resumed = subscribe(follower, "?collection=s1&after=" + r3);
-        TestCluster.awaitTrue("2 more changes", () -> resumed.changes().size() >= 2);
+        TestCluster.awaitTrue("2 more changes on " + follower + " (frames " + resumed.frames + ", close " + resumed.closeCode
+                + ", applied " + cluster.node(follower).node().appliedIndex() + ")", () -> resumed.changes().size() >= 2);
         assertThat(resumed.changes()).extracting(c -> c.getLong("rev")).containsExactly(r4, r5);
         assertThat(resumed.changes().get(1).getString("op")).isEqualTo("drop");
         TestCluster.awaitTrue("a progress frame", () -> resumed.frames.stream().anyMatch(f -> f.getString("type").equals("progress")));
