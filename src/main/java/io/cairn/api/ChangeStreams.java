@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * each event loop once per batch, not once per subscriber.
  */
 public final class ChangeStreams {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ChangeStreams.class);
     /** Most changes read for one subscriber at a time. */
     static final int PAGE_LIMIT = 1000;
     /** Bytes a WebSocket may have queued before the subscriber stops reading history. */
@@ -68,7 +69,9 @@ public final class ChangeStreams {
                 throw new CairnException(ErrorCode.NOT_READY, "too many change-stream subscribers on this node");
             }
             Long after = optionalLong(ctx, "after");
-            ctx.request().toWebSocket().onSuccess(ws -> subscribe(ws, filter, after));
+            ctx.request().toWebSocket()
+                    .onSuccess(ws -> subscribe(ws, filter, after))
+                    .onFailure(e -> log.warn("WebSocket upgrade of {} failed: {}", ctx.request().uri(), e.toString()));
             return Future.succeededFuture(null);
         }
         return longPoll(ctx, filter);
@@ -165,6 +168,7 @@ public final class ChangeStreams {
         boolean reading;
         boolean closed;
         long lastSentNanos = System.nanoTime();
+        boolean sentAny;
 
         Subscriber(ServerWebSocket ws, Filter filter, long cursor, Loop loop) {
             this.ws = ws;
@@ -175,7 +179,13 @@ public final class ChangeStreams {
 
         /** Reads and sends the next page if there is news and room; runs on the subscriber's loop. */
         void pump() {
-            if (closed || reading || ws.writeQueueFull() || cursor >= applied.get()) return;
+            if (closed || reading || ws.writeQueueFull()) return;
+            if (cursor >= applied.get()) {
+                // Caught up. The first frame of a stream also flushes the WebSocket handshake, which
+                // can otherwise sit in the socket buffer until something is written: say where we are.
+                if (!sentAny) sendProgress(System.nanoTime());
+                return;
+            }
             reading = true;
             page(cursor, PAGE_LIMIT, filter).onComplete(ar -> {
                 reading = false;
@@ -186,7 +196,10 @@ public final class ChangeStreams {
                 }
                 ChangePage p = ar.result().value();
                 for (Change c : p.changes()) ws.writeTextMessage(JsonOut.write(g -> change(g, c, filter.prev)));
-                if (!p.changes().isEmpty()) lastSentNanos = System.nanoTime();
+                if (!p.changes().isEmpty()) {
+                    lastSentNanos = System.nanoTime();
+                    sentAny = true;
+                }
                 cursor = Math.max(cursor, p.resumeRev());
                 pump();
             });
@@ -199,7 +212,12 @@ public final class ChangeStreams {
                 pump();
                 return;
             }
+            sendProgress(now);
+        }
+
+        void sendProgress(long now) {
             lastSentNanos = now;
+            sentAny = true;
             long rev = cursor;
             ws.writeTextMessage(JsonOut.write(g -> {
                 g.writeStartObject();

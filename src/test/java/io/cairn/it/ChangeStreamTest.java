@@ -51,9 +51,11 @@ class ChangeStreamTest {
 
     private static Sub subscribe(String node, String query) throws Exception {
         Sub s = new Sub();
-        s.socket = ws.connect(cluster.httpPort(node), "127.0.0.1", "/v1/changes" + query).await(10, TimeUnit.SECONDS);
-        s.socket.textMessageHandler(t -> s.frames.add(new JsonObject(t)));
-        s.socket.closeHandler(v -> s.closeCode.set(s.socket.closeStatusCode() == null ? 0 : s.socket.closeStatusCode()));
+        // Handlers are set on the event loop as the connection completes, before any frame is dispatched.
+        s.socket = ws.connect(cluster.httpPort(node), "127.0.0.1", "/v1/changes" + query).onSuccess(socket -> {
+            socket.textMessageHandler(t -> s.frames.add(new JsonObject(t)));
+            socket.closeHandler(v -> s.closeCode.set(socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()));
+        }).await(10, TimeUnit.SECONDS);
         return s;
     }
 
@@ -129,6 +131,7 @@ class ChangeStreamTest {
         TestCluster.awaitTrue("the close", () -> s.closeCode.get() >= 0);
         assertThat(s.closeCode.get()).isEqualTo(4410);
         assertThat(s.frames).hasSize(1);
+        assertThat(s.frames.get(0).getString("type")).isEqualTo("error");
         assertThat(s.frames.get(0).getString("code")).isEqualTo("compacted");
         assertThat(s.frames.get(0).getLong("oldestRev")).isGreaterThan(2);
     }
