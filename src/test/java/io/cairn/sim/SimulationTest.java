@@ -17,6 +17,10 @@ class SimulationTest {
         long first = one != null ? Long.parseLong(one) : 1;
         long count = one != null ? 1 : Long.getLong("cairn.sim.seeds", 2000);
         long start = System.nanoTime();
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpuStart = threads.getCurrentThreadCpuTime();
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long processCpuStart = os.getProcessCpuTime();
         long events = 0;
         long commits = 0;
         long snapshots = 0;
@@ -43,8 +47,10 @@ class SimulationTest {
             healMax = Math.max(healMax, r.healTicks());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("simulated %d seeds in %.1f s: %d events, %d commits, %d snapshots installed, "
+        double cpu = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+        double processCpu = (os.getProcessCpuTime() - processCpuStart) / 1e9;
+        System.out.printf("simulated %d seeds in %.1f s (CPU: %.1f s simulating, %.1f s in the JVM): %d events, %d commits, %d snapshots installed, "
                         + "%d reads confirmed, %d lease reads, %d membership changes, slowest recovery %d ticks%n",
-                count, seconds, events, commits, snapshots, reads, leases, changes, healMax);
+                count, seconds, cpu, processCpu, events, commits, snapshots, reads, leases, changes, healMax);
     }
 }
