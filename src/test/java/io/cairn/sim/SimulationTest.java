@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs the simulator over many seeds: {@code -Dcairn.sim.seeds=N} (default 2000; the Maven profile
  * {@code sim-long} sets 50000), or exactly one with {@code -Dcairn.sim.seed=S} (add
- * {@code -Dcairn.sim.trace=true} to print its events).
+ * {@code -Dcairn.sim.trace=true} to print its events). {@code -Dcairn.sim.keepGoing=true} runs every
+ * seed and counts the failures instead of stopping at the first.
  */
 class SimulationTest {
     @Test
@@ -28,12 +29,21 @@ class SimulationTest {
         long leases = 0;
         long changes = 0;
         long healMax = 0;
+        boolean keepGoing = Boolean.getBoolean("cairn.sim.keepGoing");
+        long failures = 0;
+        Simulator.Failure firstFailure = null;
         for (long seed = first; seed < first + count; seed++) {
             Simulator.Options o = Simulator.Options.forSeed(seed);
             Simulator.Result r;
             try {
                 r = new Simulator(seed, new Simulator.Options(o.nodes(), o.chaosTicks(), o.healTicksMax(), trace)).run();
             } catch (Simulator.Failure f) {
+                if (keepGoing) {
+                    failures++;
+                    if (firstFailure == null) firstFailure = f;
+                    System.out.println("FAILED " + f.getMessage().lines().findFirst().orElse(""));
+                    continue;
+                }
                 f.printStackTrace(System.out);
                 fail(f.getMessage() + "\nreplay: mvn -B test -Dtest=SimulationTest -Dcairn.sim.seed=" + f.seed, f);
                 return;
@@ -52,5 +62,9 @@ class SimulationTest {
         System.out.printf("simulated %d seeds in %.1f s (CPU: %.1f s simulating, %.1f s in the JVM): %d events, %d commits, %d snapshots installed, "
                         + "%d reads confirmed, %d lease reads, %d membership changes, slowest recovery %d ticks%n",
                 count, seconds, cpu, processCpu, events, commits, snapshots, reads, leases, changes, healMax);
+        if (firstFailure != null) {
+            System.out.printf("%d of %d seeds failed; the first was seed %d%n", failures, count, firstFailure.seed);
+            fail(failures + " seeds failed, first " + firstFailure.getMessage(), firstFailure);
+        }
     }
 }
