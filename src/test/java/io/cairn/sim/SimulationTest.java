@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
  * Runs the simulator over many seeds: {@code -Dcairn.sim.seeds=N} (default 2000; the Maven profile
  * {@code sim-long} sets 50000), or exactly one with {@code -Dcairn.sim.seed=S} (add
  * {@code -Dcairn.sim.trace=true} to print its events). {@code -Dcairn.sim.keepGoing=true} runs every
- * seed and counts the failures instead of stopping at the first.
+ * seed and counts the failures instead of stopping at the first. {@code -Dcairn.sim.nodes} and
+ * {@code -Dcairn.sim.chaosTicks} override the cluster size and the length of the fault phase.
  */
 class SimulationTest {
     @Test
@@ -36,7 +37,9 @@ class SimulationTest {
             Simulator.Options o = Simulator.Options.forSeed(seed);
             Simulator.Result r;
             try {
-                r = new Simulator(seed, new Simulator.Options(o.nodes(), o.chaosTicks(), o.healTicksMax(), trace)).run();
+                int nodes = Integer.getInteger("cairn.sim.nodes", o.nodes());
+                int chaos = Integer.getInteger("cairn.sim.chaosTicks", o.chaosTicks());
+                r = new Simulator(seed, new Simulator.Options(nodes, chaos, o.healTicksMax(), trace)).run();
             } catch (Simulator.Failure f) {
                 if (keepGoing) {
                     failures++;
