@@ -246,10 +246,13 @@ public final class Election {
 
     // ---------------------------------------------------------------- records from Replication
 
+    /**
+     * A new term alone does not reset the election timer: only leader contact and a granted vote do
+     * (Raft paper Figure 2). Otherwise a candidate whose log is too short to win could, by
+     * campaigning again and again, keep the one node that could win from ever timing out.
+     */
     private void onView(ToElection.View v) {
-        long oldTerm = view == null ? v.term() : view.term();
         view = v;
-        if (v.term() > oldTerm && v.role() != Role.CANDIDATE) resetTimer();
         boolean over = switch (phase) {
             case IDLE -> false;
             case PRE_CAMPAIGN -> v.term() >= phaseTerm || v.role() == Role.LEADER;

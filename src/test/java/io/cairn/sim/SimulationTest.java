@@ -30,6 +30,7 @@ class SimulationTest {
         long leases = 0;
         long changes = 0;
         long healMax = 0;
+        long healMaxSeed = 0;
         boolean keepGoing = Boolean.getBoolean("cairn.sim.keepGoing");
         long failures = 0;
         Simulator.Failure firstFailure = null;
@@ -57,14 +58,17 @@ class SimulationTest {
             reads += r.readsConfirmed();
             leases += r.leaseReads();
             changes += r.membershipChanges();
-            healMax = Math.max(healMax, r.healTicks());
+            if (r.healTicks() > healMax) {
+                healMax = r.healTicks();
+                healMaxSeed = seed;
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double cpu = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         double processCpu = (os.getProcessCpuTime() - processCpuStart) / 1e9;
         System.out.printf("simulated %d seeds in %.1f s (CPU: %.1f s simulating, %.1f s in the JVM): %d events, %d commits, %d snapshots installed, "
-                        + "%d reads confirmed, %d lease reads, %d membership changes, slowest recovery %d ticks%n",
-                count, seconds, cpu, processCpu, events, commits, snapshots, reads, leases, changes, healMax);
+                        + "%d reads confirmed, %d lease reads, %d membership changes, slowest recovery %d ticks (seed %d)%n",
+                count, seconds, cpu, processCpu, events, commits, snapshots, reads, leases, changes, healMax, healMaxSeed);
         if (firstFailure != null) {
             System.out.printf("%d of %d seeds failed; the first was seed %d%n", failures, count, firstFailure.seed);
             fail(failures + " seeds failed, first " + firstFailure.getMessage(), firstFailure);

@@ -96,6 +96,8 @@ public final class Simulator {
         Replication rep;
         Election elec;
         boolean up;
+        /** Stopped for good by the operator (a removed server, see stopRemovedServers). */
+        boolean decommissioned;
         int incarnation;
         Ready persisting;
         long toElectionAt;
@@ -190,9 +192,11 @@ public final class Simulator {
 
     private static Config randomConfig(SplittableRandom rnd) {
         int[] appendEntries = {1, 2, 4, 8};
+        boolean preVote = rnd.nextInt(4) != 0;
+        boolean checkQuorum = rnd.nextInt(4) != 0;
         return new Config("n0", 10, 1 + rnd.nextInt(3), appendEntries[rnd.nextInt(4)], 128 + rnd.nextInt(512),
-                1 + rnd.nextInt(4), 16 + rnd.nextInt(112), true, true, 2, 1 + rnd.nextInt(16), 4096, 64 << 10,
-                4096, 64, rnd.nextInt(10), 4096);
+                1 + rnd.nextInt(4), 16 + rnd.nextInt(112), preVote, checkQuorum, 2, 1 + rnd.nextInt(16), 4096,
+                64 << 10, 4096, 64, rnd.nextInt(10), 4096);
     }
 
     /** Runs the seed; throws {@link Failure} on the first broken invariant. */
@@ -307,7 +311,7 @@ public final class Simulator {
     private void dispatch(Event e) {
         SimNode n = e.node();
         if (e.kind() == Kind.RESTART) {
-            if (!n.up) start(n);
+            if (!n.up && !n.decommissioned) start(n);
             return;
         }
         if (e.kind() == Kind.DELIVER) {
@@ -327,10 +331,12 @@ public final class Simulator {
                 afterElection(n);
             }
             case TO_ELECTION -> {
+                if (options.trace()) trace(n.id + " election receives " + e.payload());
                 n.elec.receive((ToElection) e.payload());
                 afterElection(n);
             }
             case TO_REPLICATION -> {
+                if (options.trace()) trace(n.id + " replication receives " + e.payload() + " at term " + n.rep.term());
                 n.rep.receive((ToReplication) e.payload());
                 afterReplication(n);
             }
@@ -677,7 +683,32 @@ public final class Simulator {
         healed = true;
         for (boolean[] row : blocked) Arrays.fill(row, false);
         for (SimNode n : nodes.values()) if (!n.up) start(n);
+        if (!baseConfig.preVote()) stopRemovedServers();
         trace("healed");
+    }
+
+    /**
+     * Without PreVote a removed server that never learned of its removal keeps campaigning with ever
+     * higher terms and disrupts every election (dissertation §4.2.3; CheckQuorum's lease only helps
+     * once a leader is up), so an operator stops it. With PreVote removed servers keep running: they
+     * must not disrupt. Removed: outside the committed membership of the most advanced node.
+     */
+    private void stopRemovedServers() {
+        SimNode best = null;
+        for (SimNode n : nodes.values()) {
+            if (best == null || n.rep.commitIndex() > best.rep.commitIndex()) best = n;
+        }
+        Replication r = best.rep;
+        Membership committed = r.snapshotMetaAt(r.commitIndex()).map(SnapshotMeta::membership)
+                .orElse(r.snapshotMeta().membership());
+        for (SimNode n : nodes.values()) {
+            if (committed.member(n.id).isEmpty()) {
+                n.up = false;
+                n.decommissioned = true;
+                n.incarnation++;
+                trace("stopped removed server " + n.id);
+            }
+        }
     }
 
     private long probeValue;
@@ -703,7 +734,7 @@ public final class Simulator {
         if (leader == null || probeValue == 0) return false;
         for (Member m : leader.rep.status().membership().members()) {
             SimNode n = nodes.get(m.id());
-            if (n == null || n.probeApplied > probeValue) return false;
+            if (n == null || (n.probeApplied > probeValue && !n.decommissioned)) return false;
         }
         return true;
     }
