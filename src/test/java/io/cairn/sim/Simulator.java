@@ -155,6 +155,10 @@ public final class Simulator {
     private double commitCrashP;
     /** Chance that a newly elected leader is cut off at once (its first entries stay its own). */
     private double newLeaderIsolateP;
+    /** Chance that a node crashes right after its granted vote went out. */
+    private double voteCrashP;
+    /** Restarts come 1 to this many time units after a crash. */
+    private int restartDelayMax;
     private double partitionP;
 
     // Checker state.
@@ -249,6 +253,8 @@ public final class Simulator {
         newLeaderCrashP = rnd.nextDouble() * 0.3;
         commitCrashP = rnd.nextDouble() * 0.1;
         newLeaderIsolateP = rnd.nextDouble() * 0.3;
+        voteCrashP = rnd.nextDouble() * 0.3;
+        restartDelayMax = new int[] {30, 100, 400}[rnd.nextInt(3)];
         partitionP = rnd.nextDouble() * 0.03;
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < options.nodes(); i++) {
@@ -288,7 +294,7 @@ public final class Simulator {
         n.up = false;
         n.incarnation++;
         n.persisting = null;
-        schedule(20 + rnd.nextInt(400), Kind.RESTART, n, null);
+        schedule(1 + rnd.nextInt(restartDelayMax), Kind.RESTART, n, null);
     }
 
     // ---------------------------------------------------------------- scheduler
@@ -375,6 +381,10 @@ public final class Simulator {
         n.persisting = null;
         n.rep.advance(r);
         r.messages().forEach(this::send);
+        if (!healed && grantsVote(r) && rnd.nextDouble() < voteCrashP) {
+            crash(n);
+            return;
+        }
         for (ToElection t : r.toElection()) {
             n.toElectionAt = Math.max(n.toElectionAt, now + rnd.nextInt(4));
             schedule(n.toElectionAt - now, Kind.TO_ELECTION, n, t);
@@ -383,6 +393,13 @@ public final class Simulator {
         for (ReadResult rr : r.readResults()) readResult(n, rr);
         for (Ready.SnapshotRead sr : r.snapshotReads()) serveSnapshotRead(n, sr);
         afterReplication(n);
+    }
+
+    private static boolean grantsVote(Ready r) {
+        for (Message m : r.messages()) {
+            if (m instanceof Message.VoteResponse v && v.granted()) return true;
+        }
+        return false;
     }
 
     private void writeDisk(SimNode n, Ready r) {
