@@ -19,6 +19,10 @@ import java.util.random.RandomGenerator;
  * {@link ToElection} records, which may arrive late, so it may act on a stale view; every such
  * action is re-checked by Replication or only affects liveness (PreVote answers).
  *
+ * <p>Until the first {@link ToElection.View} arrives (Replication puts one in its first Ready) it
+ * neither campaigns nor grants PreVotes. After a restart it treats itself as having just heard
+ * from a leader: it grants no PreVote for one election timeout.
+ *
  * <p><b>Threading:</b> not thread-safe; one owner (the ElectionVerticle). <b>Randomness:</b> only
  * from the generator passed in (seed it for reproducible runs). <b>Output:</b> {@link #drain()}
  * returns the messages to send and the records for Replication since the last call; nothing needs
@@ -111,6 +115,7 @@ public final class Election {
 
     // ---------------------------------------------------------------- output
 
+    /** Whether {@link #drain()} has messages or records. */
     public boolean hasOutput() {
         return !outbox.isEmpty() || !toReplication.isEmpty();
     }
@@ -123,6 +128,7 @@ public final class Election {
         return o;
     }
 
+    /** Where this node is in an election (for status and tests). */
     public Phase phase() {
         return phase;
     }
