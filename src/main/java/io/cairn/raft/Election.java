@@ -110,6 +110,10 @@ public final class Election {
             case LEADER_CONTACT -> onLeaderContact();
             case CAMPAIGN_STARTED -> onCampaignStarted((ToElection.CampaignStarted) r);
             case VOTE_CAST -> electionElapsed = 0;
+            case YIELD -> {
+                electionElapsed = 0;
+                phase = Phase.IDLE;
+            }
         }
     }
 

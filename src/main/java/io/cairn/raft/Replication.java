@@ -646,6 +646,8 @@ public final class Replication {
         if (grant) {
             votedFor = v.from();
             toElection.add(new ToElection.VoteCast(term, v.from()));
+        } else if (role == Role.CANDIDATE && leaseOk && log.isMoreUpToDate(v.lastIndex(), v.lastTerm())) {
+            toElection.add(new ToElection.Yield(term, v.from()));
         }
         send(new VoteResponse(id, v.from(), term, grant));
     }

@@ -40,7 +40,8 @@ class SimulationTest {
             try {
                 int nodes = Integer.getInteger("cairn.sim.nodes", o.nodes());
                 int chaos = Integer.getInteger("cairn.sim.chaosTicks", o.chaosTicks());
-                r = new Simulator(seed, new Simulator.Options(nodes, chaos, o.healTicksMax(), trace)).run();
+                int heal = Integer.getInteger("cairn.sim.healTicks", o.healTicksMax());
+                r = new Simulator(seed, new Simulator.Options(nodes, chaos, heal, trace)).run();
             } catch (Simulator.Failure f) {
                 if (keepGoing) {
                     failures++;
