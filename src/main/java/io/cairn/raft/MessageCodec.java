@@ -109,6 +109,7 @@ public final class MessageCodec {
                 var r = (Message.HeartbeatResponse) m;
                 out.writeLong(r.readSeq());
                 out.writeLong(r.sentTick());
+                out.writeLong(r.lostLogAt());
             }
             case INSTALL_SNAPSHOT -> {
                 var r = (Message.InstallSnapshot) m;
@@ -160,7 +161,7 @@ public final class MessageCodec {
             case HEARTBEAT -> new Message.Heartbeat(from, to, term, in.nonNegativeLong("commit"),
                     in.nonNegativeLong("readSeq"), in.i64());
             case HEARTBEAT_RESPONSE -> new Message.HeartbeatResponse(from, to, term,
-                    in.nonNegativeLong("readSeq"), in.i64());
+                    in.nonNegativeLong("readSeq"), in.i64(), in.i64());
             case INSTALL_SNAPSHOT -> new Message.InstallSnapshot(from, to, term, readSnapshotMeta(in),
                     in.nonNegativeLong("offset"), in.bytes(CHUNK_BYTES_MAX), in.bool());
             case INSTALL_SNAPSHOT_RESPONSE -> new Message.InstallSnapshotResponse(from, to, term,

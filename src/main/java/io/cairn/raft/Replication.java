@@ -708,7 +708,9 @@ public final class Replication {
 
     private void handleHeartbeat(Heartbeat h) {
         commitTo(Math.min(h.commit(), log.lastIndex()));
-        send(new HeartbeatResponse(id, h.from(), term, h.readSeq(), h.sentTick()));
+        // The leader sends at most the match index it knows for us: a log ending before it lost entries.
+        long lostLogAt = h.commit() > log.lastIndex() ? log.lastIndex() : -1;
+        send(new HeartbeatResponse(id, h.from(), term, h.readSeq(), h.sentTick(), lostLogAt));
     }
 
     private void commitTo(long index) {
@@ -853,6 +855,12 @@ public final class Replication {
         pr.probeSent = false;
         pr.ackedReadSeq = Math.max(pr.ackedReadSeq, h.readSeq());
         pr.ackedSentTick = Math.max(pr.ackedSentTick, h.sentTick());
+        if (h.lostLogAt() >= 0 && h.lostLogAt() < pr.match) {
+            pr.rewindAfterLoss(h.lostLogAt());
+            sendAppend(pr, true);
+            maybeConfirmReads();
+            return;
+        }
         // Appends may have been lost: free a slot, and send even an empty append, whose rejection
         // (if the follower misses entries) moves it back to probing (as etcd-io/raft does).
         if (pr.state == Progress.State.REPLICATE && pr.isPaused(config.inflightMax())) pr.inflight.pollFirst();

@@ -29,6 +29,7 @@ class MessageCodecTest {
                 new Message.AppendResponse("n2", "n1", 4, false, 9, 7, 2),
                 new Message.Heartbeat("n1", "n2", 4, 8, 17, 1234),
                 new Message.HeartbeatResponse("n2", "n1", 4, 17, 1234),
+                new Message.HeartbeatResponse("n2", "n1", 4, 17, 1234, 9),
                 new Message.InstallSnapshot("n1", "n2", 4, META, 64, new byte[] {9, 8, 7}, true),
                 new Message.InstallSnapshotResponse("n2", "n1", 4, 12, 67, false),
                 new Message.TimeoutNow("n1", "n2", 4),

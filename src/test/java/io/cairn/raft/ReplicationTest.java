@@ -245,4 +245,27 @@ class ReplicationTest {
         assertThatThrownBy(() -> r.step(new AppendEntries("n2", "n1", 2, 1, 1, 2, bad)))
                 .isInstanceOf(IllegalStateException.class);
     }
+
+    /**
+     * Outside Raft's model (a follower's disk lost acknowledged entries, e.g. a wiped data
+     * directory): the follower says so in its heartbeat answer and the leader probes it again from
+     * its real last index instead of trusting the old match index forever.
+     */
+    @Test
+    void aFollowerThatLostItsLogIsProbedAgainFromWhatItHas() {
+        Replication r = Direct.node("n1", 2, Direct.entries(1, 2));
+        Direct.elect(r);
+        Direct.drain(r);
+        r.step(new Message.AppendResponse("n2", "n1", 3, true, 3, 0, 0));
+        Direct.drain(r);
+        assertThat(r.status().matchIndex().get("n2")).isEqualTo(3);
+        r.step(new Message.HeartbeatResponse("n2", "n1", 3, 0, 0, 0));
+        List<Message.AppendEntries> sent = Direct.messages(Direct.drain(r), Message.AppendEntries.class);
+        assertThat(sent).anySatisfy(a -> {
+            assertThat(a.to()).isEqualTo("n2");
+            assertThat(a.prevIndex()).isEqualTo(0);
+        });
+        assertThat(r.status().matchIndex().get("n2")).isZero();
+        assertThat(r.commitIndex()).isEqualTo(3);
+    }
 }
