@@ -45,6 +45,7 @@ final class ReplicationVerticle extends VerticleBase {
     private MessageConsumer<Object> consumer;
     private long tickTimer = -1;
     private boolean failed;
+    private boolean stopped;
     private Membership lastMembership;
 
     ReplicationVerticle(NodeContext node, Replication replication, RaftLogStore logStore) {
@@ -57,7 +58,7 @@ final class ReplicationVerticle extends VerticleBase {
     public Future<?> start() {
         consumer = vertx.eventBus().localConsumer(Bus.replication(node.id()), msg -> handle(msg.body()));
         tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> {
-            if (failed) return;
+            if (failed || stopped) return;
             replication.tick();
             scheduleFlush();
         });
@@ -65,16 +66,26 @@ final class ReplicationVerticle extends VerticleBase {
         return consumer.completion();
     }
 
+    /**
+     * Runs on this verticle's worker context, after any task in progress: the log is closed here,
+     * by its only user, so a flush still queued finds {@code stopped} and does nothing.
+     */
     @Override
     public Future<?> stop() {
+        stopped = true;
         vertx.cancelTimer(tickTimer);
+        try {
+            logStore.close();
+        } catch (RuntimeException e) {
+            log.warn("{} could not close the raft log: {}", node.id(), e.toString());
+        }
         reads.values().forEach(w -> w.fail(new CairnException(ErrorCode.NOT_READY, "the node is stopping")));
         reads.clear();
         return consumer == null ? Future.succeededFuture() : consumer.unregister();
     }
 
     private void handle(Object body) {
-        if (failed) {
+        if (failed || stopped) {
             refuse(body);
             return;
         }
@@ -182,6 +193,7 @@ final class ReplicationVerticle extends VerticleBase {
 
     private void flush() {
         flushScheduled = false;
+        if (stopped) return;
         try {
             for (int i = 0; i < READIES_PER_FLUSH_MAX && replication.hasReady(); i++) {
                 Ready rd = replication.ready();
