@@ -150,7 +150,40 @@ public final class ChangeStreams {
             if (subscribers.isEmpty() || !wakeQueued.compareAndSet(false, true)) return;
             context.runOnContext(v -> {
                 wakeQueued.set(false);
-                for (Subscriber s : subscribers) s.pump();
+                pumpAll();
+            });
+        }
+
+        /**
+         * Subscribers at the same cursor share one read of the history, filtered for each in
+         * memory (caught-up subscribers all sit at the same cursor): one SQLite read per batch of
+         * applies per event loop, however many subscribers there are.
+         */
+        void pumpAll() {
+            long head = applied.get();
+            java.util.Map<Long, java.util.List<Subscriber>> groups = new java.util.HashMap<>();
+            for (Subscriber s : subscribers) {
+                if (s.closed || s.reading || s.ws.writeQueueFull()) continue;
+                if (s.cursor < head) groups.computeIfAbsent(s.cursor, k -> new java.util.ArrayList<>()).add(s);
+                else if (!s.sentAny) s.sendProgress(System.nanoTime());
+            }
+            for (var group : groups.entrySet()) {
+                if (group.getValue().size() == 1) group.getValue().get(0).pump();
+                else sharedRead(group.getKey(), group.getValue());
+            }
+        }
+
+        private void sharedRead(long cursor, java.util.List<Subscriber> group) {
+            for (Subscriber s : group) s.reading = true;
+            page(cursor, PAGE_LIMIT, Filter.ALL).onComplete(ar -> {
+                Frames frames = ar.succeeded() ? new Frames(ar.result().value().changes()) : null;
+                for (Subscriber s : group) {
+                    s.reading = false;
+                    if (s.closed) continue;
+                    if (ar.failed()) s.fail(ar.cause());
+                    else s.deliver(ar.result().value(), frames);
+                }
+                pumpAll();
             });
         }
 
@@ -195,14 +228,35 @@ public final class ChangeStreams {
                     return;
                 }
                 ChangePage p = ar.result().value();
-                for (Change c : p.changes()) ws.writeTextMessage(JsonOut.write(g -> change(g, c, filter.prev)));
-                if (!p.changes().isEmpty()) {
-                    lastSentNanos = System.nanoTime();
-                    sentAny = true;
-                }
-                cursor = Math.max(cursor, p.resumeRev());
+                deliver(p, new Frames(p.changes()));
                 pump();
             });
+        }
+
+        /** Sends the changes of {@code p} this subscriber's filter keeps, and moves its cursor past the page. */
+        void deliver(ChangePage p, Frames frames) {
+            boolean sent = false;
+            for (int i = 0; i < p.changes().size(); i++) {
+                Change c = p.changes().get(i);
+                if (!filter.matches(c)) continue;
+                send(frames.text(i, filter.prev));
+                sent = true;
+            }
+            if (sent) {
+                lastSentNanos = System.nanoTime();
+                sentAny = true;
+            }
+            cursor = Math.max(cursor, p.resumeRev());
+        }
+
+        /** Writes a frame; a socket that closed meanwhile ends the subscription. */
+        void send(String text) {
+            if (closed) return;
+            try {
+                ws.writeTextMessage(text);
+            } catch (IllegalStateException socketClosed) {
+                close();
+            }
         }
 
         void maybeProgress(long now) {
@@ -219,7 +273,7 @@ public final class ChangeStreams {
             lastSentNanos = now;
             sentAny = true;
             long rev = cursor;
-            ws.writeTextMessage(JsonOut.write(g -> {
+            send(JsonOut.write(g -> {
                 g.writeStartObject();
                 g.writeStringField("type", "progress");
                 g.writeNumberField("rev", rev);
@@ -230,7 +284,7 @@ public final class ChangeStreams {
         void fail(Throwable cause) {
             if (cause instanceof CairnException e && e.code() == ErrorCode.COMPACTED) {
                 Object oldest = e.details().get("oldestRev");
-                ws.writeTextMessage(JsonOut.write(g -> {
+                send(JsonOut.write(g -> {
                     g.writeStartObject();
                     g.writeStringField("type", "error");
                     g.writeStringField("code", "compacted");
@@ -277,7 +331,34 @@ public final class ChangeStreams {
         g.writeEndObject();
     }
 
+    /** The JSON text of each change of a page, made at most once per form (with or without {@code prev}). */
+    private static final class Frames {
+        private final java.util.List<Change> changes;
+        private final String[] plain;
+        private final String[] withPrev;
+
+        Frames(java.util.List<Change> changes) {
+            this.changes = changes;
+            this.plain = new String[changes.size()];
+            this.withPrev = new String[changes.size()];
+        }
+
+        String text(int i, boolean prev) {
+            String[] cache = prev ? withPrev : plain;
+            if (cache[i] == null) cache[i] = JsonOut.write(g -> change(g, changes.get(i), prev));
+            return cache[i];
+        }
+    }
+
     private record Filter(String collection, String key, boolean prev) {
+        static final Filter ALL = new Filter(null, null, false);
+
+        /** The store's filter rule, in memory: a collection's {@code drop} passes every key filter. */
+        boolean matches(Change c) {
+            if (collection != null && !collection.equals(c.collection())) return false;
+            return key == null || "drop".equals(c.op()) || key.equals(c.key());
+        }
+
         static Filter of(RoutingContext ctx) {
             String p = ctx.request().getParam("prev");
             if (p != null && !p.equals("true") && !p.equals("false")) {
