@@ -209,6 +209,20 @@ class ReplicationTest {
     }
 
     @Test
+    void aRestartedNodeResumesApplyingAfterTheStateMachinesAppliedIndex() {
+        Replication r = new Replication(RaftHarness.config("n1"),
+                new DurableState(new HardState(2, null, 3), new SnapshotMeta(0, 0, Direct.THREE), Direct.entries(1, 1, 2, 2), 2));
+        Ready ready = r.ready();
+        assertThat(ready.committedEntries()).extracting(Entry::index).containsExactly(3L);
+        assertThat(ready.hardState()).isNull();
+        // The applied index counts as committed even if the persisted commit lags behind it.
+        Replication ahead = new Replication(RaftHarness.config("n1"),
+                new DurableState(new HardState(2, null, 1), new SnapshotMeta(0, 0, Direct.THREE), Direct.entries(1, 1, 2, 2), 3));
+        assertThat(ahead.commitIndex()).isEqualTo(3);
+        assertThat(ahead.ready().committedEntries()).isEmpty();
+    }
+
+    @Test
     void aReadyMustBeAdvancedBeforeTheNextOne() {
         Replication r = Direct.node("n1", 2, Direct.entries(1));
         Ready ready = r.ready();
