@@ -84,7 +84,7 @@ public final class Main {
             return;
         }
         log.info("cairn {} serving HTTP on {}:{}", config.nodeId(), config.httpHost(), cairn.httpPort());
-        if (pod.isPresent()) cairn.beforeStop(new ScaleDownLeave(vertx, pod.get(), config, cairn.httpPort()));
+        if (pod.isPresent()) cairn.beforeStop(ScaleDownLeave.start(vertx, pod.get(), config, cairn.httpPort()));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("cairn {} stopping", config.nodeId());
             try {

@@ -19,35 +19,48 @@ import java.nio.file.Files;
  * is accepted for tests. The token is read at each call: projected tokens are rotated.
  */
 final class StatefulSetReader {
-    private final Vertx vertx;
+    private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
     private final K8sPod pod;
+    private final HttpClient client;
+    private final boolean tls;
+    private final String host;
+    private final int port;
+    private final String path;
 
+    /**
+     * A reader with one HTTP client for all its calls (TLS set up once: at a stop there is little
+     * time, and a cold JVM takes seconds for its first handshake). Throws IllegalStateException if
+     * the CA cannot be read.
+     */
     StatefulSetReader(Vertx vertx, K8sPod pod) {
-        this.vertx = vertx;
         this.pod = pod;
+        URI base = URI.create(pod.apiUrl());
+        this.tls = "https".equals(base.getScheme());
+        this.host = base.getHost();
+        this.port = base.getPort() > 0 ? base.getPort() : tls ? 443 : 80;
+        this.path = (base.getRawPath() == null ? "" : base.getRawPath()) + "/apis/apps/v1/namespaces/" + pod.namespace()
+                + "/statefulsets/" + pod.statefulSet();
+        HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setConnectTimeout(CONNECT_TIMEOUT_MILLIS);
+        if (tls) {
+            try {
+                options.setSsl(true).setVerifyHost(true).setTrustOptions(new PemTrustOptions()
+                        .addCertValue(io.vertx.core.buffer.Buffer.buffer(Files.readAllBytes(pod.caFile()))));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot read the Kubernetes API's CA " + pod.caFile() + ": " + e);
+            }
+        }
+        this.client = vertx.createHttpClient(options);
     }
 
     /** {@code spec.replicas} (1 when absent, the Kubernetes default); fails with a clear message. */
     Future<Integer> replicas(long timeoutMillis) {
-        URI base = URI.create(pod.apiUrl());
-        boolean tls = "https".equals(base.getScheme());
         String token;
-        HttpClientOptions options = new HttpClientOptions().setKeepAlive(false).setConnectTimeout((int) timeoutMillis);
         try {
             token = Files.readString(pod.tokenFile(), StandardCharsets.UTF_8).trim();
-            if (tls) {
-                options.setSsl(true).setVerifyHost(true)
-                        .setTrustOptions(new PemTrustOptions().addCertValue(io.vertx.core.buffer.Buffer.buffer(
-                                Files.readAllBytes(pod.caFile()))));
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            return Future.failedFuture(new IllegalStateException("cannot read the service-account token or CA: " + e));
+        } catch (java.io.IOException e) {
+            return Future.failedFuture(new IllegalStateException("cannot read the service-account token " + pod.tokenFile() + ": " + e));
         }
-        String path = (base.getRawPath() == null ? "" : base.getRawPath()) + "/apis/apps/v1/namespaces/" + pod.namespace()
-                + "/statefulsets/" + pod.statefulSet();
-        int port = base.getPort() > 0 ? base.getPort() : tls ? 443 : 80;
-        HttpClient client = vertx.createHttpClient(options);
-        RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET).setHost(base.getHost()).setPort(port)
+        RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
                 .setSsl(tls).setURI(path).setTimeout(timeoutMillis)
                 .putHeader("Authorization", "Bearer " + token).putHeader("Accept", "application/json");
         return client.request(req)
@@ -59,8 +72,11 @@ final class StatefulSetReader {
                     JsonObject spec = new JsonObject(body).getJsonObject("spec", new JsonObject());
                     Integer n = spec.getInteger("replicas");
                     return n == null ? 1 : n;
-                })))
-                .eventually(() -> client.close());
+                })));
+    }
+
+    void close() {
+        client.close();
     }
 
     private static String abbreviate(String s) {

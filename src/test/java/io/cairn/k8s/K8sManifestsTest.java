@@ -245,7 +245,10 @@ class K8sManifestsTest {
         long writeMillis = Long.parseLong(settings.get("writeTimeoutMillis"));
         assertThat(leaveMillis + writeMillis).as("leave + hand-off fit Main's 20 s stop").isLessThanOrEqualTo(20_000);
         int grace = ((Number) pod.get("terminationGracePeriodSeconds")).intValue();
-        assertThat(grace).as("terminationGracePeriodSeconds covers Main's stop (20 s) and close (5 s)").isGreaterThanOrEqualTo(30);
+        List<String> preStop = strings(at(c, "lifecycle", "preStop", "exec", "command"));
+        assertThat(preStop).hasSize(2).startsWith("sleep");
+        assertThat(grace).as("terminationGracePeriodSeconds covers preStop, Main's stop (20 s) and close (5 s)")
+                .isGreaterThanOrEqualTo(Integer.parseInt(preStop.get(1)) + 25 + 5);
     }
 
     @Test
