@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * Issue 8, shown on processes: the StatefulSet of {@code k8s/} played by {@link StatefulSetSim}
  * forms 3 pods, scales to 5 (the new pods join and are promoted), back to 3 (SIGTERM to pods 3 and
  * 4 with the API saying replicas=3: they leave first), then rolls every pod (SIGTERM with
- * replicas=3: each restarts and stays a member), all under continuous writes. No acknowledged
+ * replicas=3: each restarts and stays a member), then scales to 4 (cairn-3 returns on the volume it
+ * left with, clears it and joins again), all under continuous writes. No acknowledged
  * write is lost, and no write waits longer than one election (plus a request's round trip).
  * Runs after {@code package} (it needs target/cairn.jar); {@code -Dcairn.k8s.keep=true} keeps the
  * temp directory, and a failure copies the pods' logs to {@code target/k8s-logs}.
@@ -78,10 +79,17 @@ class K8sStatefulSetIT {
                 assertThat(sim.pod(i).pvc.resolve(K8sPod.LEFT_MARK)).doesNotExist();
             }
             progress(t0, "rolled: " + writers.summary());
+
+            // cairn-3 comes back on the volume it left with: it clears it and joins as a new member
+            sim.scale(4, READY);
+            awaitMembers(sim, names(sim, 4), 4);
+            assertThat(sim.log(sim.pod(3))).contains("clearing it to join afresh");
+            assertThat(sim.pod(3).pvc.resolve(K8sPod.LEFT_MARK)).doesNotExist();
+            progress(t0, "scaled to 4, cairn-3 rejoined on its old volume: " + writers.summary());
             writers.close();
 
             Map<String, Long> acked = writers.acknowledged();
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 4; i++) {
                 Map<String, Long> stored = readAll(sim, sim.pod(i));
                 Map<String, String> lost = new TreeMap<>();
                 acked.forEach((k, v) -> {
@@ -92,7 +100,7 @@ class K8sStatefulSetIT {
             assertThat(writers.longestUnavailableMillis()).as("longest unavailable write: %s", writers.longestWhat())
                     .isLessThanOrEqualTo(boundMillis);
             assertThat(sim.api().requests()).as("each stop asked the API").hasSizeGreaterThanOrEqualTo(5);
-            progress(t0, "checked " + acked.size() + " acknowledged writes on 3 pods; " + writers.summary());
+            progress(t0, "checked " + acked.size() + " acknowledged writes on 4 pods; " + writers.summary());
         }
     }
 

@@ -360,6 +360,21 @@ final class StatefulSetSim implements AutoCloseable {
         return send(pod, HttpRequest.newBuilder(URI.create("http://" + pod.httpAddress() + pathAndQuery)).GET());
     }
 
+    /**
+     * A client request through the client Service to {@code pod}, picked from {@link #endpoints()}:
+     * null if the pod left the endpoints meanwhile (the client would see the change and pick another),
+     * or when it does not answer in time. Counted in flight before that check, so {@link #sigterm}
+     * (which marks the pod terminating, then waits for no request in flight) never races with it.
+     */
+    HttpResponse<String> sendViaService(Pod pod, HttpRequest.Builder req) {
+        pod.inFlight.incrementAndGet();
+        try {
+            return pod.terminating ? null : send(pod, req);
+        } finally {
+            pod.inFlight.decrementAndGet();
+        }
+    }
+
     /** Sends a request to a pod; null when it does not answer in time. Counts it as in flight meanwhile. */
     HttpResponse<String> send(Pod pod, HttpRequest.Builder req) {
         pod.inFlight.incrementAndGet();

@@ -61,7 +61,7 @@ final class Writers implements AutoCloseable {
                 }
                 StatefulSetSim.Pod pod = endpoints.get((int) (rr++ % endpoints.size()));
                 attempts.incrementAndGet();
-                HttpResponse<String> r = sim.send(pod, HttpRequest.newBuilder(URI.create("http://" + pod.httpAddress()
+                HttpResponse<String> r = sim.sendViaService(pod, HttpRequest.newBuilder(URI.create("http://" + pod.httpAddress()
                                 + "/v1/collections/" + COLLECTION + "/docs/" + key))
                         .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body)));
                 if (r != null && (r.statusCode() == 200 || r.statusCode() == 201)) {
