@@ -79,8 +79,8 @@ public final class ChangeStreams {
 
     private Future<ApiResponse> longPoll(RoutingContext ctx, Filter filter) {
         Long after = optionalLong(ctx, "after");
-        int limit = (int) boundedLong(ctx, "limit", 100, 1, LONG_POLL_LIMIT_MAX);
-        long waitMs = boundedLong(ctx, "waitMs", 0, 0, LONG_POLL_WAIT_MILLIS_MAX);
+        int limit = (int) HttpApi.longParam(ctx, "limit", 100, 1, LONG_POLL_LIMIT_MAX);
+        long waitMs = HttpApi.longParam(ctx, "waitMs", 0, 0, LONG_POLL_WAIT_MILLIS_MAX);
         return poll(after, limit, waitMs, filter);
     }
 
@@ -376,18 +376,6 @@ public final class ChangeStreams {
 
     private static Long optionalLong(RoutingContext ctx, String name) {
         if (ctx.request().getParam(name) == null) return null;
-        return boundedLong(ctx, name, 0, 0, Long.MAX_VALUE);
-    }
-
-    private static long boundedLong(RoutingContext ctx, String name, long dflt, long min, long max) {
-        String v = ctx.request().getParam(name);
-        if (v == null) return dflt;
-        try {
-            long n = Long.parseLong(v);
-            if (n >= min && n <= max) return n;
-        } catch (NumberFormatException ignored) {
-            // fall through to the error below
-        }
-        throw new CairnException(ErrorCode.BAD_REQUEST, name + " must be a whole number in " + min + ".." + max);
+        return HttpApi.longParam(ctx, name, 0, 0, Long.MAX_VALUE);
     }
 }
