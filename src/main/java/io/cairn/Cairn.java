@@ -37,6 +37,7 @@ public final class Cairn {
     private int httpPort;
     private Joiner joiner;
     private io.vertx.core.eventbus.MessageConsumer<Object> busConsumer;
+    private final List<java.util.function.Supplier<Future<?>>> beforeStop = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Cairn(Vertx vertx, CairnNode node, RequestHandler handler, ChangeStreams changes) {
         this.vertx = vertx;
@@ -92,7 +93,8 @@ public final class Cairn {
         return vertx.deployVerticle(first).compose(id -> {
             apiDeployments.add(id);
             httpPort = first.actualPort();
-            int more = config.apiInstances() - 1;
+            // Port 0 (tests, embedding) gets one instance: a second one cannot share a port chosen at random.
+            int more = config.httpPort() == 0 ? 0 : config.apiInstances() - 1;
             if (more <= 0) return Future.succeededFuture();
             DeploymentOptions options = new DeploymentOptions().setInstances(more);
             return vertx.deployVerticle(() -> new ApiVerticle(config.httpHost(), httpPort,
@@ -125,7 +127,27 @@ public final class Cairn {
      */
     public Future<Void> stop() {
         if (joiner != null) joiner.stop();
-        return handOffLeadership().transform(ar -> stopFrontAndNode());
+        return runBeforeStop().transform(ar -> handOffLeadership()).transform(ar -> stopFrontAndNode());
+    }
+
+    /**
+     * Adds a step that {@link #stop()} runs first, after the steps added before it, while the node
+     * still serves (how a Kubernetes pod removed by a scale-down leaves the membership). A step
+     * bounds its own time; one that fails is logged and the stop goes on.
+     */
+    public void beforeStop(java.util.function.Supplier<Future<?>> step) {
+        beforeStop.add(java.util.Objects.requireNonNull(step, "step"));
+    }
+
+    private Future<Void> runBeforeStop() {
+        Future<Void> chain = Future.succeededFuture();
+        for (var step : beforeStop) {
+            chain = chain.transform(ar -> step.get().<Void>mapEmpty().recover(e -> {
+                log.warn("{}: a step before stopping failed: {}", node.config().nodeId(), e.toString());
+                return Future.succeededFuture();
+            }));
+        }
+        return chain;
     }
 
     private Future<Void> handOffLeadership() {

@@ -2,10 +2,14 @@ package io.cairn;
 
 import io.cairn.config.CairnConfig;
 import io.cairn.config.ConfigLoader;
+import io.cairn.k8s.K8sPod;
+import io.cairn.k8s.ScaleDownLeave;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +48,11 @@ public final class Main {
             }
         }
         CairnConfig config;
+        Optional<K8sPod> pod;
         try {
-            config = ConfigLoader.load(Path.of("."), conf, System.getenv());
+            Map<String, String> settings = ConfigLoader.settings(Path.of("."), conf, System.getenv());
+            pod = K8sPod.fromSettings(settings);
+            config = ConfigLoader.build(pod.isPresent() ? pod.get().settings(settings) : settings);
             if (restoreFrom != null) {
                 System.out.println(Restore.run(config, restoreFrom));
                 return;
@@ -57,10 +64,10 @@ public final class Main {
             fail("restore failed: " + e.getMessage());
             return;
         }
-        run(config);
+        run(config, pod);
     }
 
-    private static void run(CairnConfig config) {
+    private static void run(CairnConfig config, Optional<K8sPod> pod) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Vertx vertx = Cairn.newVertx(registry);
         Cairn cairn;
@@ -77,6 +84,7 @@ public final class Main {
             return;
         }
         log.info("cairn {} serving HTTP on {}:{}", config.nodeId(), config.httpHost(), cairn.httpPort());
+        if (pod.isPresent()) cairn.beforeStop(ScaleDownLeave.start(vertx, pod.get(), config, cairn.httpPort()));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("cairn {} stopping", config.nodeId());
             try {

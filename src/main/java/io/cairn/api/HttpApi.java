@@ -226,7 +226,8 @@ public final class HttpApi {
         return (int) longParam(ctx, name, dflt, min, max);
     }
 
-    private static long longParam(RoutingContext ctx, String name, long dflt, long min, long max) {
+    /** A whole-number query parameter in [min, max], {@code dflt} when absent; else {@code bad_request}. */
+    static long longParam(RoutingContext ctx, String name, long dflt, long min, long max) {
         String v = ctx.request().getParam(name);
         if (v == null) return dflt;
         try {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Reads settings in order: built-in defaults, {@code conf/cairn.json} (if present in the working
@@ -19,7 +20,33 @@ public final class ConfigLoader {
     /** One setting: JSON name, environment variable, default, and what it means. */
     public record Setting(String json, String env, String defaultValue, String meaning) {}
 
-    public static final List<Setting> SETTINGS = List.of(
+    /**
+     * Settings of a node running as a pod of a Kubernetes StatefulSet, read by {@code io.cairn.k8s}
+     * (not by {@link #build}): when {@code CAIRN_K8S_STATEFULSET} is set, the pod's identity, advertised
+     * host, initial peers or join targets are derived from them (k8s/README.md).
+     */
+    public static final List<Setting> K8S_SETTINGS = List.of(
+            new Setting("k8sStatefulSet", "CAIRN_K8S_STATEFULSET", "",
+                    "name of the StatefulSet this node runs in; set, it turns on the Kubernetes settings below"),
+            new Setting("k8sPodName", "CAIRN_K8S_POD_NAME", "", "this pod's name <statefulset>-<ordinal> (downward API)"),
+            new Setting("k8sNamespace", "CAIRN_K8S_NAMESPACE", "default", "the pod's namespace (downward API)"),
+            new Setting("k8sService", "CAIRN_K8S_SERVICE", "", "the headless Service that names the pods"),
+            new Setting("k8sInitialReplicas", "CAIRN_K8S_INITIAL_REPLICAS", "3",
+                    "pods 0..N-1 form the cluster; higher ordinals with a new data directory join it"),
+            new Setting("k8sDomain", "CAIRN_K8S_DOMAIN", "cluster.local",
+                    "cluster DNS domain: a pod is <pod>.<service>.<namespace>.svc.<domain>"),
+            new Setting("k8sPortStride", "CAIRN_K8S_PORT_STRIDE", "0",
+                    "pod i listens and is reached on the ports plus i*stride (0 on Kubernetes; for tests on one host)"),
+            new Setting("k8sApiUrl", "CAIRN_K8S_API_URL", "https://kubernetes.default.svc",
+                    "Kubernetes API base URL, read on stop to tell a scale-down from a restart"),
+            new Setting("k8sTokenFile", "CAIRN_K8S_TOKEN_FILE", "/var/run/secrets/kubernetes.io/serviceaccount/token",
+                    "service-account token for the Kubernetes API"),
+            new Setting("k8sCaFile", "CAIRN_K8S_CA_FILE", "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+                    "CA certificate (PEM) of the Kubernetes API"),
+            new Setting("k8sLeaveTimeoutMillis", "CAIRN_K8S_LEAVE_TIMEOUT_MS", "12000",
+                    "how long a pod removed by a scale-down tries to leave the membership before it stops"));
+
+    public static final List<Setting> SETTINGS = Stream.concat(Stream.of(
             new Setting("nodeId", "CAIRN_NODE_ID", "node-1", "this node's id, stable across restarts"),
             new Setting("clusterId", "CAIRN_CLUSTER_ID", "cairn", "peers of another cluster id are refused"),
             new Setting("httpHost", "CAIRN_HTTP_HOST", "0.0.0.0", "client listener host"),
@@ -46,7 +73,8 @@ public final class ConfigLoader {
             new Setting("snapshotEntries", "CAIRN_SNAPSHOT_ENTRIES", "100000",
                     "take a snapshot and compact the log after this many applied entries"),
             new Setting("progressMillis", "CAIRN_PROGRESS_MS", "5000",
-                    "an idle change stream gets a progress frame this often"));
+                    "an idle change stream gets a progress frame this often")),
+            K8S_SETTINGS.stream()).toList();
 
     private ConfigLoader() {}
 
@@ -55,6 +83,14 @@ public final class ConfigLoader {
      * {@code System.getenv()}; {@code workDir} is where {@code conf/cairn.json} is looked for.
      */
     public static CairnConfig load(Path workDir, Path confFile, Map<String, String> env) {
+        return build(settings(workDir, confFile, env));
+    }
+
+    /**
+     * The merged settings (defaults, files, environment) by JSON name, before they are checked:
+     * what {@code io.cairn.k8s} rewrites before {@link #build} turns them into a config.
+     */
+    public static Map<String, String> settings(Path workDir, Path confFile, Map<String, String> env) {
         Map<String, String> values = new LinkedHashMap<>();
         for (Setting s : SETTINGS) values.put(s.json(), s.defaultValue());
         Path defaults = workDir.resolve("conf").resolve("cairn.json");
@@ -67,7 +103,7 @@ public final class ConfigLoader {
             String v = env.get(s.env());
             if (v != null) values.put(s.json(), v);
         }
-        return build(values);
+        return values;
     }
 
     private static void mergeFile(Map<String, String> values, Path file) {
@@ -86,7 +122,8 @@ public final class ConfigLoader {
         }
     }
 
-    private static CairnConfig build(Map<String, String> v) {
+    /** Checks merged settings (as {@link #settings} returns them) and builds the config. */
+    public static CairnConfig build(Map<String, String> v) {
         int cores = Runtime.getRuntime().availableProcessors();
         int api = intSetting(v, "apiInstances", 0, 64);
         CairnConfig c = new CairnConfig(
