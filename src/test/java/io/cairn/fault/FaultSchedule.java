@@ -47,6 +47,9 @@ public final class FaultSchedule {
 
         /** SIGTERM: a graceful stop (a leader hands leadership off first); returns once the process exited. */
         void terminate(String id);
+
+        /** Drops every connection on every peer link now (what is in flight is lost); new ones pass. */
+        void resetLinks();
     }
 
     public enum Kind {
@@ -54,7 +57,9 @@ public final class FaultSchedule {
         /** kill -9 of a node in the middle of a snapshot (the leader's or a random node's), restarted after the fault. */
         SNAPSHOT_CRASH, SNAPSHOT_CRASH_LEADER,
         /** SIGTERM of the leader (graceful stop), restarted after the fault. */
-        TERMINATE_LEADER
+        TERMINATE_LEADER,
+        /** Every peer connection dropped at once (in-flight messages lost), and again when the fault ends. */
+        RESET_LINKS
     }
 
     /** A fault and how long it lasts; {@code nodes} is empty when the target is the leader. */
@@ -81,13 +86,19 @@ public final class FaultSchedule {
                                          Duration faultMin, Duration faultMax, Duration quietMin, Duration quietMax) {
         if (kinds.isEmpty()) throw new IllegalArgumentException("no fault kinds");
         Random random = new Random(seed);
-        List<Kind> pool = new ArrayList<>(new TreeSet<>(kinds));
+        List<Kind> all = new ArrayList<>(new TreeSet<>(kinds));
+        List<Kind> bag = new ArrayList<>();
         List<Step> steps = new ArrayList<>();
         long at = between(random, quietMin, quietMax);
         while (true) {
             long length = between(random, faultMin, faultMax);
             if (at + length > total.toMillis()) break;
-            Kind kind = pool.get(random.nextInt(pool.size()));
+            // drawn from a shuffled bag of every kind, refilled when empty: a short schedule covers many kinds
+            if (bag.isEmpty()) {
+                bag.addAll(all);
+                java.util.Collections.shuffle(bag, random);
+            }
+            Kind kind = bag.remove(bag.size() - 1);
             steps.add(new Step(at, kind, nodesFor(kind, ids, random), length));
             at += length + between(random, quietMin, quietMax);
         }
@@ -193,6 +204,7 @@ public final class FaultSchedule {
             case DELAY -> target.delayAll(Duration.ofMillis(20 + (step.forMillis() % 80)));
             case SNAPSHOT_CRASH, SNAPSHOT_CRASH_LEADER -> target.killDuringSnapshot(node);
             case TERMINATE_LEADER -> target.terminate(node);
+            case RESET_LINKS -> target.resetLinks();
         }
         return node == null ? "" : node;
     }
@@ -204,6 +216,10 @@ public final class FaultSchedule {
             }
             case PAUSE, PAUSE_LEADER -> {
                 if (!node.isEmpty()) target.resume(node);
+            }
+            case RESET_LINKS -> {
+                target.resetLinks();
+                target.heal();
             }
             default -> target.heal();
         }

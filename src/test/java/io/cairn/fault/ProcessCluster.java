@@ -583,6 +583,12 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
+    /** Drops every open connection on every link (both ends see a reset); later connections pass as before. */
+    @Override
+    public void resetLinks() {
+        for (FaultProxy p : proxies.values()) await(p.resetConnections());
+    }
+
     /** Adds {@code delay} to every link, both directions of each connection. */
     @Override
     public void delayAll(Duration delay) {
