@@ -58,6 +58,7 @@ final class ReplicationVerticle extends VerticleBase {
     public Future<?> start() {
         consumer = vertx.eventBus().localConsumer(Bus.replication(node.id()), msg -> handle(msg.body()));
         tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> {
+            if (!failed && node.failure() != null) fatal(new IllegalStateException("the state machine stopped", node.failure()));
             if (failed || stopped) return;
             replication.tick();
             scheduleFlush();

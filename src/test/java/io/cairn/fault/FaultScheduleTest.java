@@ -28,6 +28,8 @@ class FaultScheduleTest {
         @Override public void cutOneWay(String from, String to) { actions.add("cut " + from + "->" + to); }
         @Override public void delayAll(Duration delay) { actions.add("delay " + delay.toMillis()); }
         @Override public void heal() { actions.add("heal"); }
+        @Override public void killDuringSnapshot(String id) { actions.add("snapshot-crash " + id); }
+        @Override public void terminate(String id) { actions.add("terminate " + id); }
     }
 
     private static FaultSchedule small(long seed) {
@@ -78,6 +80,8 @@ class FaultScheduleTest {
             String fault = a.get(i);
             String undo = a.get(i + 1);
             if (fault.startsWith("kill ")) assertThat(undo).isEqualTo("restart " + fault.substring(5));
+            else if (fault.startsWith("snapshot-crash ")) assertThat(undo).isEqualTo("restart " + fault.substring(15));
+            else if (fault.startsWith("terminate ")) assertThat(undo).isEqualTo("restart " + fault.substring(10));
             else if (fault.startsWith("pause ")) assertThat(undo).isEqualTo("resume " + fault.substring(6));
             else assertThat(undo).isEqualTo("heal");
         }
