@@ -87,6 +87,9 @@ public final class RequestHandler {
             requireHostPort(r.raftAddress(), "raftAddress");
             requireHostPort(r.httpAddress(), "httpAddress");
         }
+        if (isFormerMember()) {
+            throw new CairnException(ErrorCode.NO_LEADER, "this node is no longer a member of the cluster; send the write to another node");
+        }
         Command command = isMembership(req) ? null : command(req);
         if (node.state().isLeader()) {
             return command == null ? membership(req) : node.propose(command).map(result -> answer(req, result));
@@ -98,6 +101,15 @@ public final class RequestHandler {
             ForwardCodec.Answer a = ForwardCodec.decode(bytes);
             return new ApiResponse(a.status(), a.body(), a.rev(), a.etag());
         });
+    }
+
+    /**
+     * Removed from the membership (it still runs until stopped): the leader no longer talks to it,
+     * so a write it forwarded would wait for its timeout. It answers 503 at once instead.
+     */
+    private boolean isFormerMember() {
+        Membership m = node.state().membership();
+        return !m.members().isEmpty() && m.member(node.config().nodeId()).isEmpty();
     }
 
     private static boolean isMembership(ApiRequest req) {
@@ -423,6 +435,7 @@ public final class RequestHandler {
         Status s = node.state().status();
         String reason = null;
         if (node.failure() != null) reason = "replication stopped after a storage fault";
+        else if (isFormerMember()) reason = "this node is no longer a member of the cluster";
         else if (s.leaderId() == null) reason = "no leader is known";
         else if (node.appliedIndex() < s.commitIndex()) {
             reason = "catching up: applied " + node.appliedIndex() + " of " + s.commitIndex();

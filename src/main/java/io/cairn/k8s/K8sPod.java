@@ -1,7 +1,6 @@
 package io.cairn.k8s;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,7 +126,7 @@ public record K8sPod(String statefulSet, String podName, int ordinal, String nam
 
     /**
      * If {@code dataDir} holds {@link #LEFT_MARK}, deletes everything in it (but {@code lost+found}),
-     * the mark last, and returns true.
+     * the mark last, and returns true. Throws IllegalArgumentException if it cannot.
      */
     static boolean clearIfLeft(Path dataDir) {
         Path mark = dataDir.resolve(LEFT_MARK);
@@ -140,7 +139,8 @@ public record K8sPod(String statefulSet, String podName, int ordinal, String nam
             }
             Files.delete(mark);
         } catch (IOException e) {
-            throw new UncheckedIOException("clearing " + dataDir + " after a scale-down", e);
+            // an IllegalArgumentException is what Main reports as a settings problem, with its message
+            throw new IllegalArgumentException("cannot clear " + dataDir + " after a scale-down: " + e, e);
         }
         return true;
     }
