@@ -45,7 +45,8 @@ class SnapshotTest {
             }, "applier");
             applier.start();
             for (int s = 0; s < 3; s++) {
-                while (f.store.appliedIndex() < 150L + s * 200L && applier.isAlive()) Thread.sleep(1);
+                long target = 150L + s * 200L;
+                io.cairn.Await.until("applies past " + target, () -> f.store.appliedIndex() >= target || !applier.isAlive());
                 snaps.add(f.store.snapshot(f.dir.resolve("snap-" + s + ".db")));
             }
             applier.join();
