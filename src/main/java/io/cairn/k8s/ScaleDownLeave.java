@@ -29,11 +29,13 @@ import org.slf4j.LoggerFactory;
  * read, it also stays: keeping a member that is gone costs availability margin, removing one that
  * comes back would cost its data.
  *
- * <p><b>Leaving.</b> {@code DELETE /v1/cluster/members/<self>} sent over HTTP to the leader (to this
- * node's own listener when it leads: the leader removes itself, steps down and hands off; to another
- * member when no leader is known). Not through this node's own listener when it follows: that would
- * forward over the peer link, and the leader drops its link to a member once it is removed, so the
- * answer would never come back. {@code 204} means the removal committed; {@code 404} that it
+ * <p><b>Leaving.</b> A leader first hands leadership to the voter of a staying pod with the most of
+ * the log ({@code POST /v1/cluster/leader}): a leader that removed itself would step down with the
+ * writes it coordinates unanswered. Then {@code DELETE /v1/cluster/members/<self>} goes over HTTP to
+ * the leader (to another member when no leader is known; to itself only if no staying pod can
+ * lead). Not through this node's own listener when it follows: that would forward over the peer
+ * link, and the leader drops its link to a member once it is removed, so the answer would never
+ * come back. {@code 204} means the removal committed; {@code 404} that it
  * already had. A refusal that may pass (another change in progress when pods leave in parallel, no
  * leader, a timeout) is retried until {@code CAIRN_K8S_LEAVE_TIMEOUT_MS}. Once removed, the pod
  * writes {@link K8sPod#LEFT_MARK} into its data directory, so if the StatefulSet grows again and the
@@ -104,7 +106,7 @@ public final class ScaleDownLeave implements Supplier<Future<?>> {
                 return Future.<Void>succeededFuture();
             }
             log.info("{} is removed by a scale-down to {} replicas: leaving the membership first", pod.podName(), replicas);
-            return leave(deadline).compose(v -> vertx.executeBlocking(() -> {
+            return leave(deadline, replicas).compose(v -> vertx.executeBlocking(() -> {
                 K8sPod.markLeft(config.dataDir(), pod.podName() + " left the cluster on a scale-down to " + replicas);
                 return null;
             })).<Void>map(v -> {
@@ -124,10 +126,10 @@ public final class ScaleDownLeave implements Supplier<Future<?>> {
         });
     }
 
-    private Future<Void> leave(long deadlineNanos) {
+    private Future<Void> leave(long deadlineNanos, int replicas) {
         HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
         Promise<Void> done = Promise.promise();
-        attempt(client, deadlineNanos, done, 1);
+        attempt(client, deadlineNanos, replicas, done, 1);
         return done.future().eventually(() -> client.close());
     }
 
@@ -136,7 +138,7 @@ public final class ScaleDownLeave implements Supplier<Future<?>> {
         return host + ":" + httpPort;
     }
 
-    private void attempt(HttpClient client, long deadlineNanos, Promise<Void> done, int n) {
+    private void attempt(HttpClient client, long deadlineNanos, int replicas, Promise<Void> done, int n) {
         long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000L;
         if (leftMillis <= 0) {
             done.fail("the removal of " + pod.podName() + " was not confirmed within " + pod.leaveTimeoutMillis()
@@ -144,8 +146,21 @@ public final class ScaleDownLeave implements Supplier<Future<?>> {
             return;
         }
         long timeout = Math.max(1, Math.min(leftMillis, REQUEST_TIMEOUT_MILLIS_MAX));
-        target(client, timeout, n).compose(target -> call(client, HttpMethod.DELETE, target,
-                        "/v1/cluster/members/" + config.nodeId(), timeout).map(answer -> target + " answered " + answer))
+        call(client, HttpMethod.GET, self(), "/v1/cluster", timeout)
+                .compose(answer -> {
+                    JsonObject cluster = new JsonObject(answer.substring(answer.indexOf(' ') + 1));
+                    String successor = leads(cluster) ? successor(cluster, replicas) : null;
+                    if (successor != null) {
+                        // A leader that removed itself would leave the writes it still coordinates
+                        // unanswered: hand leadership to a pod that stays, then leave through it.
+                        return call(client, HttpMethod.POST, self(), "/v1/cluster/leader", timeout,
+                                new JsonObject().put("to", successor).encode())
+                                .map(moved -> "handing leadership to " + successor + ": " + moved);
+                    }
+                    String target = target(cluster, n);
+                    return call(client, HttpMethod.DELETE, target, "/v1/cluster/members/" + config.nodeId(), timeout, null)
+                            .map(removed -> target + " answered " + removed);
+                })
                 .onComplete(ar -> {
                     String answer = ar.succeeded() ? ar.result() : ar.cause().toString();
                     if (answer.contains(" answered 204 ") || answer.contains(" answered 404 ")) {
@@ -154,34 +169,64 @@ public final class ScaleDownLeave implements Supplier<Future<?>> {
                         done.fail("the membership refused to remove " + pod.podName() + ": " + answer);
                     } else {
                         if (n == 1 || n % 10 == 0) log.info("{} leaving, attempt {}: {}; retrying", pod.podName(), n, answer);
-                        vertx.setTimer(RETRY_MILLIS, t -> attempt(client, deadlineNanos, done, n + 1));
+                        long pause = answer.startsWith("handing leadership to ") && answer.contains(": 200 ") ? 1 : RETRY_MILLIS;
+                        vertx.setTimer(pause, t -> attempt(client, deadlineNanos, replicas, done, n + 1));
                     }
                 });
     }
 
-    /**
-     * Where to send the removal: this node if it leads, else the leader it knows, else another
-     * member (in turn), as this node's {@code GET /v1/cluster} says.
-     */
-    private Future<String> target(HttpClient client, long timeout, int n) {
-        return call(client, HttpMethod.GET, self(), "/v1/cluster", timeout).map(answer -> {
-            JsonObject cluster = new JsonObject(answer.substring(answer.indexOf(' ') + 1));
-            JsonObject leader = cluster.getJsonObject("leader");
-            if (leader != null) return config.nodeId().equals(leader.getString("id")) ? self() : leader.getString("httpAddress");
-            List<String> others = new ArrayList<>();
-            for (Object o : cluster.getJsonArray("members", new JsonArray())) {
-                JsonObject m = (JsonObject) o;
-                if (!config.nodeId().equals(m.getString("id"))) others.add(m.getString("httpAddress"));
+    private boolean leads(JsonObject cluster) {
+        JsonObject leader = cluster.getJsonObject("leader");
+        return leader != null && config.nodeId().equals(leader.getString("id"));
+    }
+
+    /** The voter of a pod that stays ({@code ordinal < replicas}) with the most of the log, or null. */
+    private String successor(JsonObject cluster, int replicas) {
+        String best = null;
+        long bestMatch = -1;
+        for (Object o : cluster.getJsonArray("members", new JsonArray())) {
+            JsonObject m = (JsonObject) o;
+            String id = m.getString("id");
+            if (id.equals(config.nodeId()) || !Boolean.TRUE.equals(m.getBoolean("voter"))) continue;
+            String prefix = pod.statefulSet() + "-";
+            if (!id.startsWith(prefix) || !id.substring(prefix.length()).matches("[0-9]{1,6}")
+                    || Integer.parseInt(id.substring(prefix.length())) >= replicas) continue;
+            long match = m.getLong("matchIndex") == null ? 0 : m.getLong("matchIndex");
+            if (match > bestMatch) {
+                best = id;
+                bestMatch = match;
             }
-            return others.isEmpty() ? self() : others.get(n % others.size());
-        });
+        }
+        return best;
+    }
+
+    /**
+     * Where to send the removal: the leader this node knows (itself when no other pod can lead),
+     * else another member, in turn.
+     */
+    private String target(JsonObject cluster, int n) {
+        JsonObject leader = cluster.getJsonObject("leader");
+        if (leader != null) return config.nodeId().equals(leader.getString("id")) ? self() : leader.getString("httpAddress");
+        List<String> others = new ArrayList<>();
+        for (Object o : cluster.getJsonArray("members", new JsonArray())) {
+            JsonObject m = (JsonObject) o;
+            if (!config.nodeId().equals(m.getString("id"))) others.add(m.getString("httpAddress"));
+        }
+        return others.isEmpty() ? self() : others.get(n % others.size());
     }
 
     /** {@code "<status> <body>"}. */
     private static Future<String> call(HttpClient client, HttpMethod method, String hostPort, String uri, long timeout) {
+        return call(client, method, hostPort, uri, timeout, null);
+    }
+
+    private static Future<String> call(HttpClient client, HttpMethod method, String hostPort, String uri, long timeout,
+                                       String jsonBody) {
         int colon = hostPort.lastIndexOf(':');
         RequestOptions req = new RequestOptions().setMethod(method).setHost(hostPort.substring(0, colon))
                 .setPort(Integer.parseInt(hostPort.substring(colon + 1))).setURI(uri).setTimeout(timeout);
-        return client.request(req).compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode() + " " + b)));
+        if (jsonBody != null) req.putHeader("Content-Type", "application/json");
+        return client.request(req).compose(r -> (jsonBody == null ? r.send() : r.send(jsonBody))
+                .compose(resp -> resp.body().map(b -> resp.statusCode() + " " + b)));
     }
 }

@@ -43,6 +43,8 @@ final class TransportVerticle extends VerticleBase {
     private PeerTransport transport;
     private io.cairn.raft.Membership membership = io.cairn.raft.Membership.EMPTY;
     private Map<String, String> knownPeers = Map.of();
+    /** The peers the transport can reach now (set by {@link #setPeers}). */
+    private java.util.Set<String> reachable = java.util.Set.of();
     private MessageConsumer<Object> consumer;
 
     /** {@code forwardHandler} serves requests other nodes forward here (JSON in, JSON out). */
@@ -99,6 +101,7 @@ final class TransportVerticle extends VerticleBase {
         for (Member m : membership.members()) peers.put(m.id(), m.raftAddress());
         peers.remove(node.id());
         transport.setPeers(peers);
+        reachable = java.util.Set.copyOf(peers.keySet());
     }
 
     private void send(String to, byte type, byte[] payload) {
@@ -115,6 +118,13 @@ final class TransportVerticle extends VerticleBase {
     private void forward(Forward f) {
         if (forwards.size() >= FORWARDS_MAX) {
             f.waiter().fail(new CairnException(ErrorCode.NOT_READY, "too many writes are being forwarded; retry"));
+            return;
+        }
+        if (!reachable.contains(f.to())) {
+            // A node that is joining knows the leader's id (from its messages) before its address
+            // (from the join answer or the log): the transport would drop the request unanswered.
+            f.waiter().fail(new CairnException(ErrorCode.NO_LEADER,
+                    "this node cannot reach the leader " + f.to() + " yet; retry"));
             return;
         }
         long id = nextForwardId++;

@@ -47,8 +47,8 @@ import java.util.stream.Stream;
  *       127.0.0.1 only ({@code CAIRN_HTTP_HOST}, {@code CAIRN_RAFT_HOST});</li>
  *   <li>the Kubernetes API and the service-account mount → {@link FakeKubeApi} (HTTPS, token, CA),
  *       whose {@code spec.replicas} {@link #scale} sets before it starts or stops pods;</li>
- *   <li>the client Service → {@link #endpoints()}: pods whose {@code /health/ready} last answered
- *       200 (probed every 250 ms) and that are not terminating.</li>
+ *   <li>the client Service → {@link #endpoints()}: pods that are ready by the manifest's
+ *       readinessProbe (probed every 250 ms instead of every periodSeconds) and not terminating.</li>
  * </ul>
  * {@link #close()} kills every process and deletes every file it made (a JVM shutdown hook too).
  */
@@ -70,6 +70,8 @@ final class StatefulSetSim implements AutoCloseable {
         volatile Process process;
         volatile boolean terminating;
         volatile boolean ready;
+        /** When the readiness probe last answered 200 in this process's life; 0 before. */
+        volatile long lastReadyNanos;
         final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
         int starts;
 
@@ -263,6 +265,7 @@ final class StatefulSetSim implements AutoCloseable {
             pb.environment().clear();
             pb.environment().putAll(env(pod));
             pod.ready = false;
+            pod.lastReadyNanos = 0;
             pod.terminating = false;
             Process proc = pb.start();
             pod.process = proc;
@@ -336,18 +339,30 @@ final class StatefulSetSim implements AutoCloseable {
         return pods.values().stream().filter(p -> p.ready && !p.terminating && p.running()).toList();
     }
 
+    /**
+     * The readinessProbe of the manifest, probed more often: a pod becomes ready on its first 200
+     * (successThreshold 1) and unready once its probes have failed for periodSeconds x
+     * failureThreshold; a terminating or exited pod leaves the endpoints at once.
+     */
     private void probeLoop() {
+        Map<String, Object> probe = Manifests.map(k8s.container().get("readinessProbe"));
+        long failingNanosMax = TimeUnit.SECONDS.toNanos(((Number) probe.get("periodSeconds")).longValue()
+                * ((Number) probe.get("failureThreshold")).longValue());
+        String path = (String) Manifests.at(probe, "httpGet", "path");
         while (!closed) {
             for (Pod p : List.copyOf(pods.values())) {
                 if (!p.running() || p.terminating) {
                     p.ready = false;
+                    p.lastReadyNanos = 0;
                     continue;
                 }
-                HttpResponse<String> r = get(p, "/health/ready");
-                if (!p.terminating) p.ready = r != null && r.statusCode() == 200;
+                HttpResponse<String> r = get(p, path);
+                long now = System.nanoTime();
+                if (r != null && r.statusCode() == 200) p.lastReadyNanos = now;
+                if (!p.terminating) p.ready = p.lastReadyNanos != 0 && now - p.lastReadyNanos < failingNanosMax;
             }
             try {
-                Thread.sleep(PROBE_MILLIS); // the probe period, as periodSeconds is for the kubelet
+                Thread.sleep(PROBE_MILLIS); // the probe period (the kubelet's periodSeconds, shortened)
             } catch (InterruptedException e) {
                 return;
             }

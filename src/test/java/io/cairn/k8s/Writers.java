@@ -27,6 +27,9 @@ final class Writers implements AutoCloseable {
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicLong failedAttempts = new AtomicLong();
     private final AtomicLong longestNanos = new AtomicLong();
+    /** Failed attempts that took long, with when and where (to read beside the pods' logs). */
+    private final List<String> slow = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final long SLOW_MILLIS = 1_000;
     private volatile String longestWhat = "";
     private volatile boolean stop;
 
@@ -61,6 +64,8 @@ final class Writers implements AutoCloseable {
                 }
                 StatefulSetSim.Pod pod = endpoints.get((int) (rr++ % endpoints.size()));
                 attempts.incrementAndGet();
+                java.time.Instant sent = java.time.Instant.now();
+                long attemptStart = System.nanoTime();
                 HttpResponse<String> r = sim.sendViaService(pod, HttpRequest.newBuilder(URI.create("http://" + pod.httpAddress()
                                 + "/v1/collections/" + COLLECTION + "/docs/" + key))
                         .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body)));
@@ -75,6 +80,8 @@ final class Writers implements AutoCloseable {
                 }
                 failedAttempts.incrementAndGet();
                 lastFailure = pod.name + ": " + (r == null ? "no answer" : r.statusCode() + " " + r.body());
+                long attemptMillis = (System.nanoTime() - attemptStart) / 1_000_000;
+                if (attemptMillis >= SLOW_MILLIS) slow.add(key + " to " + pod.name + " at " + sent + " failed after " + attemptMillis + " ms: " + lastFailure);
                 pause();
             }
         }
@@ -99,6 +106,10 @@ final class Writers implements AutoCloseable {
 
     String longestWhat() {
         return longestWhat;
+    }
+
+    List<String> slowFailures() {
+        return List.copyOf(slow);
     }
 
     String summary() {
