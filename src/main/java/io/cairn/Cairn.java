@@ -93,7 +93,8 @@ public final class Cairn {
         return vertx.deployVerticle(first).compose(id -> {
             apiDeployments.add(id);
             httpPort = first.actualPort();
-            int more = config.apiInstances() - 1;
+            // Port 0 (tests, embedding) gets one instance: a second one cannot share a port chosen at random.
+            int more = config.httpPort() == 0 ? 0 : config.apiInstances() - 1;
             if (more <= 0) return Future.succeededFuture();
             DeploymentOptions options = new DeploymentOptions().setInstances(more);
             return vertx.deployVerticle(() -> new ApiVerticle(config.httpHost(), httpPort,

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * each event loop once per batch, not once per subscriber.
  */
 public final class ChangeStreams {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ChangeStreams.class);
     /** Most changes read for one subscriber at a time. */
     static final int PAGE_LIMIT = 1000;
     /** Bytes a WebSocket may have queued before the subscriber stops reading history. */
@@ -36,6 +37,7 @@ public final class ChangeStreams {
     static final long LONG_POLL_WAIT_MILLIS_MAX = 60_000;
     static final int SUBSCRIBERS_MAX = 100_000;
     static final short CLOSE_COMPACTED = 4410;
+    static final long RETRY_MILLIS = 100;
 
     private final CairnNode node;
     private final long progressMillis;
@@ -67,7 +69,9 @@ public final class ChangeStreams {
                 throw new CairnException(ErrorCode.NOT_READY, "too many change-stream subscribers on this node");
             }
             Long after = optionalLong(ctx, "after");
-            ctx.request().toWebSocket().onSuccess(ws -> subscribe(ws, filter, after));
+            ctx.request().toWebSocket()
+                    .onSuccess(ws -> subscribe(ws, filter, after))
+                    .onFailure(e -> log.warn("WebSocket upgrade of {} failed: {}", ctx.request().uri(), e.toString()));
             return Future.succeededFuture(null);
         }
         return longPoll(ctx, filter);
@@ -75,8 +79,8 @@ public final class ChangeStreams {
 
     private Future<ApiResponse> longPoll(RoutingContext ctx, Filter filter) {
         Long after = optionalLong(ctx, "after");
-        int limit = (int) boundedLong(ctx, "limit", 100, 1, LONG_POLL_LIMIT_MAX);
-        long waitMs = boundedLong(ctx, "waitMs", 0, 0, LONG_POLL_WAIT_MILLIS_MAX);
+        int limit = (int) HttpApi.longParam(ctx, "limit", 100, 1, LONG_POLL_LIMIT_MAX);
+        long waitMs = HttpApi.longParam(ctx, "waitMs", 0, 0, LONG_POLL_WAIT_MILLIS_MAX);
         return poll(after, limit, waitMs, filter);
     }
 
@@ -146,7 +150,40 @@ public final class ChangeStreams {
             if (subscribers.isEmpty() || !wakeQueued.compareAndSet(false, true)) return;
             context.runOnContext(v -> {
                 wakeQueued.set(false);
-                for (Subscriber s : subscribers) s.pump();
+                pumpAll();
+            });
+        }
+
+        /**
+         * Subscribers at the same cursor share one read of the history, filtered for each in
+         * memory (caught-up subscribers all sit at the same cursor): one SQLite read per batch of
+         * applies per event loop, however many subscribers there are.
+         */
+        void pumpAll() {
+            long head = applied.get();
+            java.util.Map<Long, java.util.List<Subscriber>> groups = new java.util.HashMap<>();
+            for (Subscriber s : subscribers) {
+                if (s.closed || s.reading || s.ws.writeQueueFull()) continue;
+                if (s.cursor < head) groups.computeIfAbsent(s.cursor, k -> new java.util.ArrayList<>()).add(s);
+                else if (!s.sentAny) s.sendProgress(System.nanoTime());
+            }
+            for (var group : groups.entrySet()) {
+                if (group.getValue().size() == 1) group.getValue().get(0).pump();
+                else sharedRead(group.getKey(), group.getValue());
+            }
+        }
+
+        private void sharedRead(long cursor, java.util.List<Subscriber> group) {
+            for (Subscriber s : group) s.reading = true;
+            page(cursor, PAGE_LIMIT, Filter.ALL).onComplete(ar -> {
+                Frames frames = ar.succeeded() ? new Frames(ar.result().value().changes()) : null;
+                for (Subscriber s : group) {
+                    s.reading = false;
+                    if (s.closed) continue;
+                    if (ar.failed()) s.fail(ar.cause());
+                    else s.deliver(ar.result().value(), frames);
+                }
+                pumpAll();
             });
         }
 
@@ -164,6 +201,7 @@ public final class ChangeStreams {
         boolean reading;
         boolean closed;
         long lastSentNanos = System.nanoTime();
+        boolean sentAny;
 
         Subscriber(ServerWebSocket ws, Filter filter, long cursor, Loop loop) {
             this.ws = ws;
@@ -174,7 +212,13 @@ public final class ChangeStreams {
 
         /** Reads and sends the next page if there is news and room; runs on the subscriber's loop. */
         void pump() {
-            if (closed || reading || ws.writeQueueFull() || cursor >= applied.get()) return;
+            if (closed || reading || ws.writeQueueFull()) return;
+            if (cursor >= applied.get()) {
+                // Caught up. The first frame of a stream also flushes the WebSocket handshake, which
+                // can otherwise sit in the socket buffer until something is written: say where we are.
+                if (!sentAny) sendProgress(System.nanoTime());
+                return;
+            }
             reading = true;
             page(cursor, PAGE_LIMIT, filter).onComplete(ar -> {
                 reading = false;
@@ -184,11 +228,35 @@ public final class ChangeStreams {
                     return;
                 }
                 ChangePage p = ar.result().value();
-                for (Change c : p.changes()) ws.writeTextMessage(JsonOut.write(g -> change(g, c, filter.prev)));
-                if (!p.changes().isEmpty()) lastSentNanos = System.nanoTime();
-                cursor = Math.max(cursor, p.resumeRev());
+                deliver(p, new Frames(p.changes()));
                 pump();
             });
+        }
+
+        /** Sends the changes of {@code p} this subscriber's filter keeps, and moves its cursor past the page. */
+        void deliver(ChangePage p, Frames frames) {
+            boolean sent = false;
+            for (int i = 0; i < p.changes().size(); i++) {
+                Change c = p.changes().get(i);
+                if (!filter.matches(c)) continue;
+                send(frames.text(i, filter.prev));
+                sent = true;
+            }
+            if (sent) {
+                lastSentNanos = System.nanoTime();
+                sentAny = true;
+            }
+            cursor = Math.max(cursor, p.resumeRev());
+        }
+
+        /** Writes a frame; a socket that closed meanwhile ends the subscription. */
+        void send(String text) {
+            if (closed) return;
+            try {
+                ws.writeTextMessage(text);
+            } catch (IllegalStateException socketClosed) {
+                close();
+            }
         }
 
         void maybeProgress(long now) {
@@ -198,9 +266,14 @@ public final class ChangeStreams {
                 pump();
                 return;
             }
+            sendProgress(now);
+        }
+
+        void sendProgress(long now) {
             lastSentNanos = now;
+            sentAny = true;
             long rev = cursor;
-            ws.writeTextMessage(JsonOut.write(g -> {
+            send(JsonOut.write(g -> {
                 g.writeStartObject();
                 g.writeStringField("type", "progress");
                 g.writeNumberField("rev", rev);
@@ -211,7 +284,7 @@ public final class ChangeStreams {
         void fail(Throwable cause) {
             if (cause instanceof CairnException e && e.code() == ErrorCode.COMPACTED) {
                 Object oldest = e.details().get("oldestRev");
-                ws.writeTextMessage(JsonOut.write(g -> {
+                send(JsonOut.write(g -> {
                     g.writeStartObject();
                     g.writeStringField("type", "error");
                     g.writeStringField("code", "compacted");
@@ -221,7 +294,8 @@ public final class ChangeStreams {
                 }));
                 ws.close(CLOSE_COMPACTED, "compacted");
             } else if (cause instanceof CairnException e && e.code() == ErrorCode.NOT_READY) {
-                // the store is being replaced by a snapshot: try again on the next wake-up
+                // the store is being replaced by a snapshot: try again shortly
+                loop.context.owner().setTimer(RETRY_MILLIS, t -> pump());
                 return;
             } else {
                 ws.close((short) 1011, "change stream failed");
@@ -257,7 +331,34 @@ public final class ChangeStreams {
         g.writeEndObject();
     }
 
+    /** The JSON text of each change of a page, made at most once per form (with or without {@code prev}). */
+    private static final class Frames {
+        private final java.util.List<Change> changes;
+        private final String[] plain;
+        private final String[] withPrev;
+
+        Frames(java.util.List<Change> changes) {
+            this.changes = changes;
+            this.plain = new String[changes.size()];
+            this.withPrev = new String[changes.size()];
+        }
+
+        String text(int i, boolean prev) {
+            String[] cache = prev ? withPrev : plain;
+            if (cache[i] == null) cache[i] = JsonOut.write(g -> change(g, changes.get(i), prev));
+            return cache[i];
+        }
+    }
+
     private record Filter(String collection, String key, boolean prev) {
+        static final Filter ALL = new Filter(null, null, false);
+
+        /** The store's filter rule, in memory: a collection's {@code drop} passes every key filter. */
+        boolean matches(Change c) {
+            if (collection != null && !collection.equals(c.collection())) return false;
+            return key == null || "drop".equals(c.op()) || key.equals(c.key());
+        }
+
         static Filter of(RoutingContext ctx) {
             String p = ctx.request().getParam("prev");
             if (p != null && !p.equals("true") && !p.equals("false")) {
@@ -275,18 +376,6 @@ public final class ChangeStreams {
 
     private static Long optionalLong(RoutingContext ctx, String name) {
         if (ctx.request().getParam(name) == null) return null;
-        return boundedLong(ctx, name, 0, 0, Long.MAX_VALUE);
-    }
-
-    private static long boundedLong(RoutingContext ctx, String name, long dflt, long min, long max) {
-        String v = ctx.request().getParam(name);
-        if (v == null) return dflt;
-        try {
-            long n = Long.parseLong(v);
-            if (n >= min && n <= max) return n;
-        } catch (NumberFormatException ignored) {
-            // fall through to the error below
-        }
-        throw new CairnException(ErrorCode.BAD_REQUEST, name + " must be a whole number in " + min + ".." + max);
+        return HttpApi.longParam(ctx, name, 0, 0, Long.MAX_VALUE);
     }
 }

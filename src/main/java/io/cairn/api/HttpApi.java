@@ -75,6 +75,11 @@ public final class HttpApi {
     private Future<ApiResponse> route(RoutingContext ctx) {
         String path = ctx.request().path();
         HttpMethod method = ctx.request().method();
+        try {
+            ctx.request().params(); // decodes the whole query string once; a bad escape is the client's error
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(ErrorCode.BAD_REQUEST, "the query string is not valid percent-encoded UTF-8");
+        }
         Function<RoutingContext, Future<ApiResponse>> extra = extraGetRoutes.get(path);
         if (extra != null) {
             requireMethod(method, List.of(HttpMethod.GET));
@@ -163,6 +168,8 @@ public final class HttpApi {
         requireMethod(method, List.of(HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE));
         if (method == HttpMethod.GET) return service.apply(new ApiRequest.GetCollection(c, readOptions(ctx)));
         if (method == HttpMethod.DELETE) return service.apply(new ApiRequest.DropCollection(c));
+        // first: a form type makes the body handler consume the body, which would then look absent (a valid create)
+        checkContentType(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE), false);
         Buffer raw = ctx.body().buffer();
         String body = raw == null || raw.length() == 0 ? null : body(ctx, false);
         return service.apply(new ApiRequest.PutCollection(c, body));
@@ -219,7 +226,8 @@ public final class HttpApi {
         return (int) longParam(ctx, name, dflt, min, max);
     }
 
-    private static long longParam(RoutingContext ctx, String name, long dflt, long min, long max) {
+    /** A whole-number query parameter in [min, max], {@code dflt} when absent; else {@code bad_request}. */
+    static long longParam(RoutingContext ctx, String name, long dflt, long min, long max) {
         String v = ctx.request().getParam(name);
         if (v == null) return dflt;
         try {
@@ -315,8 +323,14 @@ public final class HttpApi {
     }
 
     private void failure(RoutingContext ctx) {
-        int status = ctx.statusCode() < 0 ? 500 : ctx.statusCode();
+        int status = ctx.statusCode();
+        if (status < 400) {
+            // no status: an exception; one from decoding the request (a bad chunk size, a bad escape) is the client's
+            status = ctx.failure() instanceof IllegalArgumentException || ctx.failure() instanceof io.netty.handler.codec.DecoderException
+                    ? 400 : 500;
+        }
         ErrorCode code = Errors.forStatus(status);
+        if (code == ErrorCode.INTERNAL && status < 500) code = ErrorCode.BAD_REQUEST; // e.g. 417 for an Expect it cannot meet
         String message = switch (code) {
             case PAYLOAD_TOO_LARGE -> "the request body is over the limit";
             case BAD_REQUEST -> "the request is malformed";

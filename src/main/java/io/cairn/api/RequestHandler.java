@@ -83,6 +83,13 @@ public final class RequestHandler {
         if (failure != null) {
             throw new CairnException(ErrorCode.NOT_READY, "this node stopped after a storage fault; restart it");
         }
+        if (req instanceof ApiRequest.AddMember r) { // checked here, so that a follower refuses it too, leader or not
+            requireHostPort(r.raftAddress(), "raftAddress");
+            requireHostPort(r.httpAddress(), "httpAddress");
+        }
+        if (isFormerMember()) {
+            throw new CairnException(ErrorCode.NO_LEADER, "this node is no longer a member of the cluster; send the write to another node");
+        }
         Command command = isMembership(req) ? null : command(req);
         if (node.state().isLeader()) {
             return command == null ? membership(req) : node.propose(command).map(result -> answer(req, result));
@@ -94,6 +101,15 @@ public final class RequestHandler {
             ForwardCodec.Answer a = ForwardCodec.decode(bytes);
             return new ApiResponse(a.status(), a.body(), a.rev(), a.etag());
         });
+    }
+
+    /**
+     * Removed from the membership (it still runs until stopped): the leader no longer talks to it,
+     * so a write it forwarded would wait for its timeout. It answers 503 at once instead.
+     */
+    private boolean isFormerMember() {
+        Membership m = node.state().membership();
+        return !m.members().isEmpty() && m.member(node.config().nodeId()).isEmpty();
     }
 
     private static boolean isMembership(ApiRequest req) {
@@ -128,6 +144,27 @@ public final class RequestHandler {
         if (!m.isVoter(r.to())) throw new CairnException(ErrorCode.BAD_REQUEST, "'" + r.to() + "' is not a voting member");
         Future<Void> moved = r.to().equals(node.config().nodeId()) ? Future.succeededFuture() : node.transferLeadership(r.to());
         return moved.map(v -> ApiResponse.json(200, cluster(), -1));
+    }
+
+    /**
+     * A member address must be {@code host:port} ({@code [v6]:port}), port 1..65535, the host without
+     * blanks or control characters: once committed, every node's transport dials it.
+     */
+    static void requireHostPort(String address, String name) {
+        int colon = address.lastIndexOf(':');
+        boolean ok = colon > 0 && colon < address.length() - 1;
+        if (ok) {
+            String host = address.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            ok = !host.isEmpty() && host.chars().allMatch(c -> c > 0x20 && c != 0x7f && c != '/' && c != '[' && c != ']');
+            try {
+                int port = Integer.parseInt(address.substring(colon + 1));
+                ok &= port >= 1 && port <= 65_535 && address.substring(colon + 1).chars().allMatch(Character::isDigit);
+            } catch (NumberFormatException e) {
+                ok = false;
+            }
+        }
+        if (!ok) throw new CairnException(ErrorCode.BAD_REQUEST, "'" + name + "' must be host:port with a port in 1..65535");
     }
 
     private Command command(ApiRequest req) {
@@ -220,6 +257,7 @@ public final class RequestHandler {
     // ------------------------------------------------------------------ reads
 
     private Future<ApiResponse> read(ApiRequest req) {
+        validateNames(req); // bad input is 400 before any barrier: never a 503/504 for it
         if (req instanceof ApiRequest.ClusterStatus) return Future.succeededFuture(ApiResponse.json(200, cluster(), -1));
         if (req instanceof ApiRequest.Snapshot) {
             return node.snapshot().map(rev -> ApiResponse.json(200, "{\"rev\":" + rev + "}", rev));
@@ -239,6 +277,7 @@ public final class RequestHandler {
         }
         if (req instanceof ApiRequest.Query r) {
             Query q = Query.parse(r.queryJson());
+            Validation.name("index", q.index());
             return barrier(r.read()).compose(v -> node.read(s -> s.query(r.collection(), q)))
                     .map(p -> ApiResponse.json(200, docPage(p, true), p.appliedRev()));
         }
@@ -265,6 +304,22 @@ public final class RequestHandler {
                     }), v.appliedRev()));
         }
         throw new IllegalArgumentException("not a read: " + req);
+    }
+
+    /** The names and key a read carries, checked as the store would check them (invalid_name, invalid_key). */
+    private static void validateNames(ApiRequest req) {
+        if (req instanceof ApiRequest.GetDoc r) {
+            Validation.name("collection", r.collection());
+            Validation.key(r.key());
+        } else if (req instanceof ApiRequest.ListDocs r) {
+            Validation.name("collection", r.collection());
+        } else if (req instanceof ApiRequest.Query r) {
+            Validation.name("collection", r.collection());
+        } else if (req instanceof ApiRequest.GetCollection r) {
+            Validation.name("collection", r.collection());
+        } else if (req instanceof ApiRequest.ListIndexes r) {
+            Validation.name("collection", r.collection());
+        }
     }
 
     /** Waits until this node may serve a read of the given consistency; completes with the index it reached. */
@@ -380,6 +435,7 @@ public final class RequestHandler {
         Status s = node.state().status();
         String reason = null;
         if (node.failure() != null) reason = "replication stopped after a storage fault";
+        else if (isFormerMember()) reason = "this node is no longer a member of the cluster";
         else if (s.leaderId() == null) reason = "no leader is known";
         else if (node.appliedIndex() < s.commitIndex()) {
             reason = "catching up: applied " + node.appliedIndex() + " of " + s.commitIndex();

@@ -94,6 +94,8 @@ public final class CairnNode {
     }
 
     private Replication replication;
+    /** Once deployed, the ReplicationVerticle owns the log and closes it as it stops. */
+    private volatile boolean replicationDeployed;
 
     private static DocumentStore openStore(CairnConfig config, SnapshotMeta snapshot, SnapshotFiles snapshots) {
         Path db = config.dataDir().resolve("state.db");
@@ -160,6 +162,7 @@ public final class CairnNode {
                 .compose(v -> deployOne(transport, new DeploymentOptions()))
                 .compose(v -> deployOne(new ElectionVerticle(ctx, election), new DeploymentOptions()))
                 .compose(v -> deployOne(new ReplicationVerticle(ctx, replication, logStore), worker))
+                .onSuccess(v -> replicationDeployed = true)
                 .onSuccess(v -> log.info("{} started: raft on {}:{}, data in {}", config.nodeId(), config.raftHost(),
                         transport.port(), config.dataDir()));
     }
@@ -179,10 +182,11 @@ public final class CairnNode {
             chain = chain.transform(ar -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
         }
         deployments.clear();
+        // A deployed ReplicationVerticle closed the log on its own thread as it stopped.
         return chain.compose(v -> vertx.executeBlocking(() -> {
             DocumentStore s = ctx.swapStore(null);
             if (s != null) s.close();
-            logStore.close();
+            if (!replicationDeployed) logStore.close();
             return null;
         }));
     }

@@ -13,7 +13,11 @@ import io.cairn.store.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.cairn.raft.Message;
+import io.cairn.raft.Role;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
@@ -41,6 +45,7 @@ final class ReplicationVerticle extends VerticleBase {
     private MessageConsumer<Object> consumer;
     private long tickTimer = -1;
     private boolean failed;
+    private boolean stopped;
     private Membership lastMembership;
 
     ReplicationVerticle(NodeContext node, Replication replication, RaftLogStore logStore) {
@@ -53,7 +58,8 @@ final class ReplicationVerticle extends VerticleBase {
     public Future<?> start() {
         consumer = vertx.eventBus().localConsumer(Bus.replication(node.id()), msg -> handle(msg.body()));
         tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> {
-            if (failed) return;
+            if (!failed && node.failure() != null) fatal(new IllegalStateException("the state machine stopped", node.failure()));
+            if (failed || stopped) return;
             replication.tick();
             scheduleFlush();
         });
@@ -61,16 +67,26 @@ final class ReplicationVerticle extends VerticleBase {
         return consumer.completion();
     }
 
+    /**
+     * Runs on this verticle's worker context, after any task in progress: the log is closed here,
+     * by its only user, so a flush still queued finds {@code stopped} and does nothing.
+     */
     @Override
     public Future<?> stop() {
+        stopped = true;
         vertx.cancelTimer(tickTimer);
+        try {
+            logStore.close();
+        } catch (RuntimeException e) {
+            log.warn("{} could not close the raft log: {}", node.id(), e.toString());
+        }
         reads.values().forEach(w -> w.fail(new CairnException(ErrorCode.NOT_READY, "the node is stopping")));
         reads.clear();
         return consumer == null ? Future.succeededFuture() : consumer.unregister();
     }
 
     private void handle(Object body) {
-        if (failed) {
+        if (failed || stopped) {
             refuse(body);
             return;
         }
@@ -178,12 +194,14 @@ final class ReplicationVerticle extends VerticleBase {
 
     private void flush() {
         flushScheduled = false;
+        if (stopped) return;
         try {
             for (int i = 0; i < READIES_PER_FLUSH_MAX && replication.hasReady(); i++) {
                 Ready rd = replication.ready();
+                List<Message> later = sendLeaderAppendsEarly(rd);
                 persist(rd);
                 replication.advance(rd);
-                act(rd);
+                act(rd, later);
             }
         } catch (RuntimeException e) {
             fatal(e);
@@ -227,9 +245,28 @@ final class ReplicationVerticle extends VerticleBase {
         }
     }
 
-    private void act(Ready rd) {
-        if (!rd.messages().isEmpty()) {
-            vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(rd.messages()), LocalCodec.LOCAL);
+    /**
+     * A leader's AppendEntries and heartbeats go out before its own fsync, so the followers' disk
+     * writes overlap the leader's (dissertation §10.2.1): the leader counts itself toward a commit
+     * only once {@code advance} records its entries as persisted, and its term was made durable
+     * when it campaigned. Everything else (vote answers above all) waits for the persist. Returns
+     * the messages still to send.
+     */
+    private List<Message> sendLeaderAppendsEarly(Ready rd) {
+        if (replication.role() != Role.LEADER || rd.messages().isEmpty()) return rd.messages();
+        List<Message> early = new ArrayList<>();
+        List<Message> later = new ArrayList<>();
+        for (Message m : rd.messages()) {
+            boolean append = m instanceof Message.AppendEntries || m instanceof Message.Heartbeat;
+            (append ? early : later).add(m);
+        }
+        if (!early.isEmpty()) vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(early), LocalCodec.LOCAL);
+        return later;
+    }
+
+    private void act(Ready rd, List<Message> messages) {
+        if (!messages.isEmpty()) {
+            vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(messages), LocalCodec.LOCAL);
         }
         if (!rd.toElection().isEmpty()) {
             vertx.eventBus().send(Bus.election(node.id()), new Bus.FromReplication(rd.toElection()), LocalCodec.LOCAL);

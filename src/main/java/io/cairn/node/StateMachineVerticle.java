@@ -69,10 +69,22 @@ final class StateMachineVerticle extends VerticleBase {
     }
 
     private void apply(List<Entry> entries) {
+        if (node.failure() != null) return; // stopped after a fault: nothing is applied past it
         DocumentStore store = node.store();
         List<IndexedCommand> batch = new ArrayList<>(entries.size());
         for (Entry e : entries) batch.add(new IndexedCommand(e.index(), e.term(), command(e)));
-        List<ApplyResult> results = store.applyBatch(batch);
+        List<ApplyResult> results;
+        try {
+            results = store.applyBatch(batch);
+        } catch (RuntimeException e) {
+            // SQLite failed (disk full, I/O error): the batch rolled back and is never sent again, so every later
+            // batch would leave a gap. Stop the node as a failed log write does: it answers not_ready, says so in
+            // /health/ready, and its replication stops, so another node leads; a restart replays from the log.
+            log.error("{} could not apply entries {}..{}; the node stops: {}", node.id(), entries.get(0).index(),
+                    entries.get(entries.size() - 1).index(), e.toString(), e);
+            node.replicationFailed(e);
+            return;
+        }
         for (int i = 0; i < entries.size(); i++) {
             Entry e = entries.get(i);
             node.proposals().applied(e.index(), e.term(), results.get(i));

@@ -19,6 +19,10 @@ import java.util.random.RandomGenerator;
  * {@link ToElection} records, which may arrive late, so it may act on a stale view; every such
  * action is re-checked by Replication or only affects liveness (PreVote answers).
  *
+ * <p>Until the first {@link ToElection.View} arrives (Replication puts one in its first Ready) it
+ * neither campaigns nor grants PreVotes. After a restart it treats itself as having just heard
+ * from a leader: it grants no PreVote for one election timeout.
+ *
  * <p><b>Threading:</b> not thread-safe; one owner (the ElectionVerticle). <b>Randomness:</b> only
  * from the generator passed in (seed it for reproducible runs). <b>Output:</b> {@link #drain()}
  * returns the messages to send and the records for Replication since the last call; nothing needs
@@ -106,11 +110,16 @@ public final class Election {
             case LEADER_CONTACT -> onLeaderContact();
             case CAMPAIGN_STARTED -> onCampaignStarted((ToElection.CampaignStarted) r);
             case VOTE_CAST -> electionElapsed = 0;
+            case YIELD -> {
+                electionElapsed = 0;
+                phase = Phase.IDLE;
+            }
         }
     }
 
     // ---------------------------------------------------------------- output
 
+    /** Whether {@link #drain()} has messages or records. */
     public boolean hasOutput() {
         return !outbox.isEmpty() || !toReplication.isEmpty();
     }
@@ -123,6 +132,7 @@ public final class Election {
         return o;
     }
 
+    /** Where this node is in an election (for status and tests). */
     public Phase phase() {
         return phase;
     }
@@ -246,10 +256,13 @@ public final class Election {
 
     // ---------------------------------------------------------------- records from Replication
 
+    /**
+     * A new term alone does not reset the election timer: only leader contact and a granted vote do
+     * (Raft paper Figure 2). Otherwise a candidate whose log is too short to win could, by
+     * campaigning again and again, keep the one node that could win from ever timing out.
+     */
     private void onView(ToElection.View v) {
-        long oldTerm = view == null ? v.term() : view.term();
         view = v;
-        if (v.term() > oldTerm && v.role() != Role.CANDIDATE) resetTimer();
         boolean over = switch (phase) {
             case IDLE -> false;
             case PRE_CAMPAIGN -> v.term() >= phaseTerm || v.role() == Role.LEADER;

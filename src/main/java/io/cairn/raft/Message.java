@@ -105,8 +105,18 @@ public sealed interface Message {
         public Kind kind() { return Kind.HEARTBEAT; }
     }
 
-    record HeartbeatResponse(String from, String to, long term, long readSeq, long sentTick) implements Message {
+    /**
+     * Answer to a {@link Heartbeat}. {@code lostLogAt} is -1 normally; a follower whose log ends
+     * before the commit index the heartbeat says it holds (its disk lost acknowledged entries: a
+     * wiped data directory) sets it to its last index, so the leader rewinds that follower's
+     * progress and repairs it, by snapshot if need be.
+     */
+    record HeartbeatResponse(String from, String to, long term, long readSeq, long sentTick, long lostLogAt)
+            implements Message {
         public HeartbeatResponse { check(from, to, term); }
+        public HeartbeatResponse(String from, String to, long term, long readSeq, long sentTick) {
+            this(from, to, term, readSeq, sentTick, -1);
+        }
         public Kind kind() { return Kind.HEARTBEAT_RESPONSE; }
     }
 

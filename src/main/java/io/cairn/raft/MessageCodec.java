@@ -1,18 +1,16 @@
 package io.cairn.raft;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Compact binary form of {@link Message} and {@link Membership}: big-endian, a version byte, a kind
+ * Compact binary form of {@link Message} and {@link Membership}: big-endian (as DataOutputStream
+ * writes), a version byte, a kind
  * byte, then the fields; strings as u16 length + UTF-8, byte arrays as u32 length + bytes. Pure and
  * thread-safe (no state).
  *
@@ -39,20 +37,16 @@ public final class MessageCodec {
 
     private MessageCodec() {}
 
+    /** Encodes {@code m}; throws IllegalArgumentException if an id is longer than {@link #STRING_BYTES_MAX}. */
     public static byte[] encode(Message m) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-        DataOutputStream out = new DataOutputStream(bytes);
-        try {
-            out.writeByte(VERSION);
-            out.writeByte(m.kind().ordinal());
-            writeString(out, m.from());
-            writeString(out, m.to());
-            out.writeLong(m.term());
-            encodeBody(out, m);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        Writer out = new Writer(64);
+        out.writeByte(VERSION);
+        out.writeByte(m.kind().ordinal());
+        writeString(out, m.from());
+        writeString(out, m.to());
+        out.writeLong(m.term());
+        encodeBody(out, m);
+        return out.toByteArray();
     }
 
     public static Message decode(byte[] bytes) {
@@ -70,14 +64,9 @@ public final class MessageCodec {
     }
 
     public static byte[] encodeMembership(Membership membership) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-        DataOutputStream out = new DataOutputStream(bytes);
-        try {
-            writeMembership(out, membership);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        Writer out = new Writer(64);
+        writeMembership(out, membership);
+        return out.toByteArray();
     }
 
     public static Membership decodeMembership(byte[] bytes) {
@@ -87,7 +76,7 @@ public final class MessageCodec {
         return m;
     }
 
-    private static void encodeBody(DataOutputStream out, Message m) throws IOException {
+    private static void encodeBody(Writer out, Message m) {
         switch (m.kind()) {
             case PRE_VOTE_REQUEST -> {
                 var r = (Message.PreVoteRequest) m;
@@ -120,6 +109,7 @@ public final class MessageCodec {
                 var r = (Message.HeartbeatResponse) m;
                 out.writeLong(r.readSeq());
                 out.writeLong(r.sentTick());
+                out.writeLong(r.lostLogAt());
             }
             case INSTALL_SNAPSHOT -> {
                 var r = (Message.InstallSnapshot) m;
@@ -145,7 +135,7 @@ public final class MessageCodec {
         }
     }
 
-    private static void encodeAppend(DataOutputStream out, Message.AppendEntries a) throws IOException {
+    private static void encodeAppend(Writer out, Message.AppendEntries a) {
         out.writeLong(a.prevIndex());
         out.writeLong(a.prevTerm());
         out.writeLong(a.commit());
@@ -171,7 +161,7 @@ public final class MessageCodec {
             case HEARTBEAT -> new Message.Heartbeat(from, to, term, in.nonNegativeLong("commit"),
                     in.nonNegativeLong("readSeq"), in.i64());
             case HEARTBEAT_RESPONSE -> new Message.HeartbeatResponse(from, to, term,
-                    in.nonNegativeLong("readSeq"), in.i64());
+                    in.nonNegativeLong("readSeq"), in.i64(), in.i64());
             case INSTALL_SNAPSHOT -> new Message.InstallSnapshot(from, to, term, readSnapshotMeta(in),
                     in.nonNegativeLong("offset"), in.bytes(CHUNK_BYTES_MAX), in.bool());
             case INSTALL_SNAPSHOT_RESPONSE -> new Message.InstallSnapshotResponse(from, to, term,
@@ -200,7 +190,7 @@ public final class MessageCodec {
         return new Message.AppendEntries(from, to, term, prevIndex, prevTerm, commit, entries);
     }
 
-    private static void writeSnapshotMeta(DataOutputStream out, SnapshotMeta meta) throws IOException {
+    private static void writeSnapshotMeta(Writer out, SnapshotMeta meta) {
         out.writeLong(meta.index());
         out.writeLong(meta.term());
         writeMembership(out, meta.membership());
@@ -211,7 +201,7 @@ public final class MessageCodec {
                 readMembership(in));
     }
 
-    private static void writeMembership(DataOutputStream out, Membership membership) throws IOException {
+    private static void writeMembership(Writer out, Membership membership) {
         out.writeInt(membership.members().size());
         for (Member m : membership.members()) {
             writeString(out, m.id());
@@ -230,16 +220,68 @@ public final class MessageCodec {
         return new Membership(members);
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
+    private static void writeString(Writer out, String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         if (b.length > STRING_BYTES_MAX) throw new IllegalArgumentException("string longer than " + STRING_BYTES_MAX);
         out.writeShort(b.length);
         out.write(b);
     }
 
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+    private static void writeBytes(Writer out, byte[] b) {
         out.writeInt(b.length);
         out.write(b);
+    }
+
+    /** A growable big-endian buffer (what DataOutputStream on a ByteArrayOutputStream does, unsynchronized). */
+    private static final class Writer {
+        private byte[] buf;
+        private int pos;
+
+        Writer(int capacity) {
+            buf = new byte[capacity];
+        }
+
+        private void ensure(int n) {
+            if (buf.length - pos < n) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
+        }
+
+        void writeByte(int v) {
+            ensure(1);
+            buf[pos++] = (byte) v;
+        }
+
+        void writeBoolean(boolean v) {
+            writeByte(v ? 1 : 0);
+        }
+
+        void writeShort(int v) {
+            ensure(2);
+            buf[pos++] = (byte) (v >>> 8);
+            buf[pos++] = (byte) v;
+        }
+
+        void writeInt(int v) {
+            ensure(4);
+            buf[pos++] = (byte) (v >>> 24);
+            buf[pos++] = (byte) (v >>> 16);
+            buf[pos++] = (byte) (v >>> 8);
+            buf[pos++] = (byte) v;
+        }
+
+        void writeLong(long v) {
+            writeInt((int) (v >>> 32));
+            writeInt((int) v);
+        }
+
+        void write(byte[] b) {
+            ensure(b.length);
+            System.arraycopy(b, 0, buf, pos, b.length);
+            pos += b.length;
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(buf, pos);
+        }
     }
 
     /** A bounds-checked cursor over the input. */

@@ -64,6 +64,20 @@ final class Progress {
      * A rejection of the append whose prevIndex was {@code rejected}; {@code matchHint} is where the
      * logs may agree. Returns false for a stale rejection.
      */
+    /**
+     * The follower lost entries it had acknowledged (its disk was wiped): outside Raft's model, so
+     * the match index goes down here and only here. Commit never moves back; the follower is
+     * probed again from {@code lastIndex + 1} (and sent a snapshot if that is compacted away).
+     */
+    void rewindAfterLoss(long lastIndex) {
+        match = Math.max(0, lastIndex);
+        next = match + 1;
+        state = State.PROBE;
+        probeSent = false;
+        inflight.clear();
+        snapshotMeta = null;
+    }
+
     boolean maybeDecrTo(long rejected, long matchHint) {
         if (state == State.REPLICATE) {
             if (rejected <= match) return false;

@@ -70,6 +70,12 @@ final class RaftLog {
         return candidateLastTerm > lastTerm || (candidateLastTerm == lastTerm && candidateLastIndex >= lastIndex());
     }
 
+    /** Whether a log ending at ({@code lastIndex}, {@code lastTerm}) is strictly more up-to-date. */
+    boolean isMoreUpToDate(long candidateLastIndex, long candidateLastTerm) {
+        long lastTerm = lastTerm();
+        return candidateLastTerm > lastTerm || (candidateLastTerm == lastTerm && candidateLastIndex > lastIndex());
+    }
+
     /**
      * The largest index at or below {@code index} whose term is at most {@code term} (the fast
      * back-off of Raft paper §5.3). Stops at the snapshot: at most {@code snapshot.index()} below it.

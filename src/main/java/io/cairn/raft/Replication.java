@@ -136,7 +136,12 @@ public final class Replication {
 
     // ---------------------------------------------------------------- inputs
 
-    /** Advances time by one tick: heartbeats, CheckQuorum, transfer and read timeouts. */
+    /**
+     * Advances time by one tick: heartbeats every {@code heartbeatTicks}, CheckQuorum every
+     * {@code electionTicks}, lease and vote-guard clocks, transfer, snapshot-chunk and forwarded-read
+     * timeouts, learner promotion. Call at a steady rate, the same on every node (leases assume
+     * rates differ by less than {@code leaseMarginTicks} per election timeout).
+     */
     public void tick() {
         tickCount++;
         switch (role) {
@@ -182,8 +187,11 @@ public final class Replication {
     }
 
     /**
-     * Appends a client command if this node leads. The entry is committed once it shows up in
-     * {@link Ready#committedEntries()}; a later leader may overwrite it if this one is deposed first.
+     * Appends a client command if this node leads. {@code data} is copied (at most
+     * {@link Config#entryBytesMax()} bytes). The entry is committed once it shows up in
+     * {@link Ready#committedEntries()}; until then a later leader may overwrite it, so the caller
+     * answers its client only when the entry at {@code (index, term)} is applied, and fails it if
+     * another entry is applied at that index.
      */
     public ProposeResult propose(byte[] data) {
         Objects.requireNonNull(data, "data");
@@ -216,8 +224,10 @@ public final class Replication {
     /**
      * Starts a linearizable read (dissertation §6.4). On the leader the read joins the next heartbeat
      * round (one round serves every waiting read); on a follower it is forwarded to the leader. The
-     * outcome arrives in {@link Ready#readResults()} under {@code requestId}, which the caller keeps
-     * unique among its pending reads.
+     * outcome arrives in {@link Ready#readResults()} under {@code requestId} (any long, unique among
+     * the caller's pending reads), always: confirmed with an index, or failed (no leader known,
+     * leadership lost, timeout after {@code electionTicks}, more than {@code pendingReadsMax}
+     * pending). A confirmed read is served once the state machine has applied that index.
      */
     public void readIndex(long requestId) {
         if (role == Role.LEADER) {
@@ -271,8 +281,10 @@ public final class Replication {
 
     /**
      * Drops the log prefix that the application's snapshot {@code meta} covers. Call after the
-     * snapshot file is durable. Returns false (and does nothing) if the log already starts at or
-     * after {@code meta.index()}, e.g. because a snapshot from the leader was installed meanwhile.
+     * snapshot file is durable; the application records {@code meta} as its log base and deletes
+     * the entries up to {@code meta.index()} (meta first, or both in one transaction). Returns false
+     * (and does nothing) if the log already starts at or after {@code meta.index()}, e.g. because a
+     * snapshot from the leader was installed meanwhile: the application then keeps its log.
      *
      * @throws IllegalArgumentException if {@code meta.index()} is beyond {@link Status#appliedIndex()}
      *                                  or {@code meta} disagrees with the log (term or membership)
@@ -302,8 +314,11 @@ public final class Replication {
 
     /**
      * The application's answer to a {@link Ready.SnapshotRead}: {@code data} is the file's bytes at
-     * {@code offset} (at most {@code bytesMax}), {@code last} if they reach its end. Stale answers
+     * {@code offset} (at most {@code bytesMax}; owned by the core from now on), {@code last} if they
+     * reach its end. Answers that no longer match the transfer (leadership lost, transfer restarted)
      * are ignored.
+     *
+     * @throws IllegalArgumentException if {@code data} is longer than {@code snapshotChunkBytes}
      */
     public void snapshotChunkRead(String peer, SnapshotMeta meta, long offset, byte[] data, boolean last) {
         if (data.length > config.snapshotChunkBytes()) throw new IllegalArgumentException("chunk too large");
@@ -400,6 +415,7 @@ public final class Replication {
 
     // ---------------------------------------------------------------- queries
 
+    /** A snapshot of this node's state, for operators ({@code GET /v1/cluster}) and tests. */
     public Status status() {
         Map<String, Long> matches = new LinkedHashMap<>();
         if (role == Role.LEADER) {
@@ -415,21 +431,28 @@ public final class Replication {
         return new ToElection.View(term, role, leaderId, log.lastIndex(), log.lastTerm(), log.voterIds(), log.isVoter(id));
     }
 
+    /** This node's id. */
     public String id() { return id; }
 
+    /** The current term (Raft paper Figure 2). */
     public long term() { return term; }
 
+    /** FOLLOWER, CANDIDATE or LEADER (see {@link Status#role()} for LEARNER). */
     public Role role() { return role; }
 
+    /** The leader of the current term if known, else {@code null}. */
     public String leaderId() { return leaderId; }
 
+    /** The highest index known committed. */
     public long commitIndex() { return commit; }
 
+    /** The index of the last entry in the log (persisted or not). */
     public long lastIndex() { return log.lastIndex(); }
 
     /** The term of the entry at {@code index}, or -1 if compacted or beyond the end. */
     public long termAt(long index) { return log.term(index); }
 
+    /** What the log starts after (the last snapshot, or the bootstrap base). */
     public SnapshotMeta snapshotMeta() { return log.snapshot(); }
 
     /** Messages dropped because the outbox was full (see {@link Config#outboxMessagesMax()}). */
@@ -623,6 +646,8 @@ public final class Replication {
         if (grant) {
             votedFor = v.from();
             toElection.add(new ToElection.VoteCast(term, v.from()));
+        } else if (role == Role.CANDIDATE && leaseOk && log.isMoreUpToDate(v.lastIndex(), v.lastTerm())) {
+            toElection.add(new ToElection.Yield(term, v.from()));
         }
         send(new VoteResponse(id, v.from(), term, grant));
     }
@@ -683,7 +708,9 @@ public final class Replication {
 
     private void handleHeartbeat(Heartbeat h) {
         commitTo(Math.min(h.commit(), log.lastIndex()));
-        send(new HeartbeatResponse(id, h.from(), term, h.readSeq(), h.sentTick()));
+        // The leader sends at most the match index it knows for us: a log ending before it lost entries.
+        long lostLogAt = h.commit() > log.lastIndex() ? log.lastIndex() : -1;
+        send(new HeartbeatResponse(id, h.from(), term, h.readSeq(), h.sentTick(), lostLogAt));
     }
 
     private void commitTo(long index) {
@@ -828,6 +855,12 @@ public final class Replication {
         pr.probeSent = false;
         pr.ackedReadSeq = Math.max(pr.ackedReadSeq, h.readSeq());
         pr.ackedSentTick = Math.max(pr.ackedSentTick, h.sentTick());
+        if (h.lostLogAt() >= 0 && h.lostLogAt() < pr.match) {
+            pr.rewindAfterLoss(h.lostLogAt());
+            sendAppend(pr, true);
+            maybeConfirmReads();
+            return;
+        }
         // Appends may have been lost: free a slot, and send even an empty append, whose rejection
         // (if the follower misses entries) moves it back to probing (as etcd-io/raft does).
         if (pr.state == Progress.State.REPLICATE && pr.isPaused(config.inflightMax())) pr.inflight.pollFirst();

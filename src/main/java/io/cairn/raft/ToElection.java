@@ -10,7 +10,7 @@ import java.util.List;
 public sealed interface ToElection {
     Kind kind();
 
-    enum Kind { VIEW, LEADER_CONTACT, CAMPAIGN_STARTED, VOTE_CAST }
+    enum Kind { VIEW, LEADER_CONTACT, CAMPAIGN_STARTED, VOTE_CAST, YIELD }
 
     /**
      * What Election needs to know about the truth, sent whenever it changes: the current term and
@@ -40,5 +40,16 @@ public sealed interface ToElection {
     /** This node granted its vote in {@code term} (Raft paper §5.2: reset the election timer). */
     record VoteCast(long term, String candidate) implements ToElection {
         public Kind kind() { return Kind.VOTE_CAST; }
+    }
+
+    /**
+     * This candidate refused {@code candidate} only because it had voted for itself in
+     * {@code term}, though {@code candidate}'s log is more up-to-date: back off (reset the election
+     * timer) so that candidate's next campaign comes first. Without PreVote, a node that cannot win
+     * (a short log, a stale configuration) would otherwise keep raising the term ahead of the one
+     * that can, and the cluster could go a long time without a leader.
+     */
+    record Yield(long term, String candidate) implements ToElection {
+        public Kind kind() { return Kind.YIELD; }
     }
 }

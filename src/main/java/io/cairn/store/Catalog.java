@@ -18,11 +18,23 @@ import java.util.TreeMap;
  * API names are not, and numbers need no quoting.
  */
 final class Catalog {
-    record IndexDef(long id, IndexSpec spec, String[][] paths) {
+    record IndexDef(long id, IndexSpec spec, String[][] paths, String insertSql, String deleteSql, String uniqueSql) {
         static IndexDef of(long id, IndexSpec spec) {
             String[][] paths = new String[spec.fields().size()][];
             for (int i = 0; i < paths.length; i++) paths[i] = spec.fields().get(i).split("\\.", -1);
-            return new IndexDef(id, spec, paths);
+            String table = "i_" + id;
+            StringBuilder cols = new StringBuilder();
+            StringBuilder marks = new StringBuilder();
+            StringBuilder eq = new StringBuilder();
+            for (int i = 0; i < paths.length; i++) {
+                cols.append('v').append(i).append(", ");
+                marks.append("?, ");
+                eq.append(i == 0 ? "" : " AND ").append('v').append(i).append(" = ?");
+            }
+            return new IndexDef(id, spec, paths,
+                    "INSERT INTO " + table + " (" + cols + "key) VALUES (" + marks + "?)",
+                    "DELETE FROM " + table + " WHERE " + eq + " AND key = ?",
+                    "SELECT key FROM " + table + " WHERE " + eq + " LIMIT 1");
         }
 
         String table() {
@@ -49,11 +61,45 @@ final class Catalog {
         }
     }
 
-    record CollectionDef(long id, String name, long createdRev, List<IndexDef> indexes) {
+    /**
+     * A collection. {@code paths} lists the field paths of all its indexes one after the other
+     * (index {@code i} owns {@code paths[offsets[i] .. offsets[i] + width)}), the input of
+     * {@link Json#scan}.
+     */
+    record CollectionDef(long id, String name, long createdRev, List<IndexDef> indexes, String[][] paths, int[] offsets) {
+        CollectionDef(long id, String name, long createdRev, List<IndexDef> indexes) {
+            this(id, name, createdRev, sorted(indexes), null, null);
+        }
+
         CollectionDef {
+            indexes = sorted(indexes);
+            if (paths == null) {
+                offsets = new int[indexes.size()];
+                List<String[]> all = new ArrayList<>();
+                for (int i = 0; i < indexes.size(); i++) {
+                    offsets[i] = all.size();
+                    all.addAll(java.util.Arrays.asList(indexes.get(i).paths()));
+                }
+                paths = all.toArray(new String[0][]);
+            }
+        }
+
+        private static List<IndexDef> sorted(List<IndexDef> indexes) {
             List<IndexDef> sorted = new ArrayList<>(indexes);
             sorted.sort((a, b) -> a.name().compareTo(b.name()));
-            indexes = Collections.unmodifiableList(sorted);
+            return Collections.unmodifiableList(sorted);
+        }
+
+        /** Value keys of index {@code i} from values scanned along {@link #paths}, or null if not indexed. */
+        byte[][] entry(int i, Object[] scanned) {
+            int w = indexes.get(i).width();
+            byte[][] out = new byte[w][];
+            for (int f = 0; f < w; f++) {
+                byte[] k = ValueKey.encode(scanned[offsets[i] + f]);
+                if (k == null) return null;
+                out[f] = k;
+            }
+            return out;
         }
 
         String table() {

@@ -33,6 +33,10 @@ import java.util.List;
  * <p>{@link #decode} is strict and bounded: at most {@link #COMMAND_BYTES_MAX} bytes, counts and
  * lengths checked against what remains, UTF-8 checked, no trailing bytes. Anything else is
  * {@code bad_request}. Decoding checks form only; {@link Validation} checks meaning.
+ *
+ * <p>For the node: decoding is deterministic, so a NORMAL entry that cannot be decoded (only a bug
+ * could put one in the log) fails the same way on every replica. Apply {@link Command.Noop} at its
+ * index and answer the waiting client with the decode error.
  */
 public final class CommandCodec {
     public static final int VERSION = 1;

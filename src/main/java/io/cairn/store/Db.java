@@ -27,6 +27,8 @@ final class Db {
         cfg.setBusyTimeout(10_000);
         cfg.setTempStore(SQLiteConfig.TempStore.MEMORY);
         cfg.setCacheSize(-(writer ? o.cacheKiB() : Math.max(256, o.cacheKiB() / 4)));
+        // Otherwise sqlite-jdbc runs a regex and prepares "SELECT last_insert_rowid()" after every insert.
+        cfg.setGetGeneratedKeys(false);
         Connection c = cfg.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
         try {
             if (!writer) exec(c, "PRAGMA query_only = 1");

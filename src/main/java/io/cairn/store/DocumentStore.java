@@ -299,7 +299,7 @@ public final class DocumentStore implements AutoCloseable {
         if (q.gt() != null && q.gte() != null) throw Query.invalid("Use gt or gte, not both.");
         if (q.lt() != null && q.lte() != null) throw Query.invalid("Use lt or lte, not both.");
         QueryCursor cursor = q.after() == null || q.count() ? null
-                : QueryCursor.decode(q.after(), 4 * (o.docBytesMax() + 1024) * o.indexFieldsMax() / 3 + 16);
+                : QueryCursor.decode(q.after(), (int) Math.min(Integer.MAX_VALUE, 4L * (o.docBytesMax() + 1024L) * o.indexFieldsMax() / 3 + 16));
         if (cursor != null && (!cursor.index().equals(q.index()) || cursor.desc() != q.desc())) {
             throw Query.invalid("The \"after\" cursor belongs to another query (index or order differ).");
         }
@@ -501,13 +501,32 @@ public final class DocumentStore implements AutoCloseable {
                     byte[] k = rs.getBytes(5);
                     if (keyBytes != null && !"drop".equals(op) && !java.util.Arrays.equals(keyBytes, k)) continue;
                     String doc = rs.getString(6);
+                    int seq = rs.getInt(2);
+                    if (doc == null && "put".equals(op)) doc = currentVersion(s, cat, coll, k, rev, seq);
                     String prev = rs.getString(7);
                     bytes += (doc == null ? 0 : doc.length()) + (prev == null ? 0 : prev.length());
-                    out.add(new Change(rev, rs.getInt(2), op, coll, k == null ? null : new String(k, StandardCharsets.UTF_8), doc, prev));
+                    out.add(new Change(rev, seq, op, coll, k == null ? null : new String(k, StandardCharsets.UTF_8), doc, prev));
                 }
             }
             return new ChangePage(out, resume);
         });
+    }
+
+    /**
+     * The text of a history {@code put} whose row holds no copy: by the writer's invariant that
+     * version is still the current document (same rev and seq) in its collection.
+     */
+    private static String currentVersion(Db.Stmts s, Catalog cat, String collection, byte[] key, long rev, int seq)
+            throws SQLException {
+        CollectionDef c = cat.get(collection);
+        if (c != null) {
+            PreparedStatement ps = s.get("SELECT rev, seq, doc FROM " + c.table() + " WHERE key = ?");
+            ps.setBytes(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getLong(1) == rev && rs.getInt(2) == seq) return rs.getString(3);
+            }
+        }
+        throw new SQLException("history change " + rev + "." + seq + " has no document and is not current");
     }
 
     // ---- snapshots ---------------------------------------------------------------------------
@@ -601,11 +620,11 @@ public final class DocumentStore implements AutoCloseable {
             for (CollectionDef c : cat.all()) {
                 b.append("collection ").append(c.name()).append(" created=").append(c.createdRev())
                         .append(" count=").append(counts.get(c.name())).append('\n');
-                try (PreparedStatement ps = s.conn.prepareStatement("SELECT key, rev, doc FROM " + c.table() + " ORDER BY key");
+                try (PreparedStatement ps = s.conn.prepareStatement("SELECT key, rev, seq, doc FROM " + c.table() + " ORDER BY key");
                      ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         b.append("  doc ").append(hex.formatHex(rs.getBytes(1))).append(' ').append(rs.getLong(2))
-                                .append(' ').append(rs.getString(3)).append('\n');
+                                .append('.').append(rs.getInt(3)).append(' ').append(rs.getString(4)).append('\n');
                     }
                 }
                 for (IndexDef d : c.indexes()) {

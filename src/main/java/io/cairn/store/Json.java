@@ -143,6 +143,158 @@ public final class Json {
         }
     }
 
+    /** Marker of {@link #scan}: the value at the path is an object or array. */
+    public static final Object NOT_SCALAR = new Object() {
+        @Override
+        public String toString() {
+            return "NOT_SCALAR";
+        }
+    };
+
+    /**
+     * Checks a document exactly as {@code parse(text, depthMax)} followed by "must be an object"
+     * does, without building it: only the values at {@code paths} (dotted paths split into
+     * segments) are materialized. Returns, per path, the scalar there, {@link #MISSING}, or
+     * {@link #NOT_SCALAR}. Allocates next to nothing for the rest of the document.
+     *
+     * @throws CairnException {@code invalid_json} as parse would; {@code bad_request} if the
+     *         value is not an object
+     */
+    public static Object[] scan(String text, int depthMax, String[][] paths) {
+        if (text == null) throw new CairnException(ErrorCode.INVALID_JSON, "Expected a JSON value, got nothing.");
+        checkDepthMax(depthMax);
+        Object[] out = new Object[paths.length];
+        java.util.Arrays.fill(out, MISSING);
+        try (JsonParser p = FACTORY.createParser(text)) {
+            JsonToken t = p.nextToken();
+            if (t == null) throw new CairnException(ErrorCode.INVALID_JSON, "Expected a JSON value, got an empty body.");
+            if (t != JsonToken.START_OBJECT) {
+                Object v = readValue(p, t, 0, depthMax);
+                if (p.nextToken() != null) {
+                    throw new CairnException(ErrorCode.INVALID_JSON, "Malformed JSON: unexpected content after the value.");
+                }
+                throw new CairnException(ErrorCode.BAD_REQUEST, "A document must be a JSON object, not " + Validation.kind(v) + ".");
+            }
+            scanObject(p, depthMax, paths, out);
+            if (p.nextToken() != null) {
+                throw new CairnException(ErrorCode.INVALID_JSON, "Malformed JSON: unexpected content after the value.");
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            throw asInvalid(e);
+        }
+    }
+
+    /** Walks the members of the root object (its START_OBJECT already read), iteratively. */
+    private static void scanObject(JsonParser p, int depthMax, String[][] paths, Object[] out) throws IOException {
+        int cap = Math.min(depthMax, 7) + 1;
+        String[] names = new String[cap];
+        boolean[] objects = new boolean[cap];
+        // objectPath[d]: frames 1..d are all objects, so a value at depth d has a dotted path.
+        boolean[] objectPath = new boolean[cap];
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        java.util.HashSet<String>[] seen = new java.util.HashSet[cap];
+        int depth = 1;
+        objects[1] = true;
+        objectPath[0] = true;
+        objectPath[1] = true;
+        seen[1] = new java.util.HashSet<>();
+        JsonToken t;
+        while ((t = p.nextToken()) != null) {
+            switch (t) {
+                case FIELD_NAME: {
+                    String name = p.currentName();
+                    checkString(name);
+                    if (!seen[depth].add(name)) {
+                        throw new CairnException(ErrorCode.INVALID_JSON,
+                                "Malformed JSON: duplicate member name " + quoteShort(name) + ".");
+                    }
+                    names[depth] = name;
+                    break;
+                }
+                case START_OBJECT:
+                case START_ARRAY: {
+                    match(paths, out, names, objects, objectPath, depth, NOT_SCALAR);
+                    if (depth >= depthMax) throw tooDeep(depthMax);
+                    depth++;
+                    if (depth == names.length) {
+                        int n = Math.min(depthMax + 1, names.length * 2);
+                        names = java.util.Arrays.copyOf(names, n);
+                        objects = java.util.Arrays.copyOf(objects, n);
+                        objectPath = java.util.Arrays.copyOf(objectPath, n);
+                        seen = java.util.Arrays.copyOf(seen, n);
+                    }
+                    boolean obj = t == JsonToken.START_OBJECT;
+                    objects[depth] = obj;
+                    objectPath[depth] = obj && objectPath[depth - 1];
+                    if (obj) {
+                        if (seen[depth] == null) {
+                            seen[depth] = new java.util.HashSet<>();
+                        } else {
+                            seen[depth].clear();
+                        }
+                    }
+                    break;
+                }
+                case END_OBJECT:
+                case END_ARRAY:
+                    depth--;
+                    if (depth == 0) return;
+                    break;
+                case VALUE_STRING: {
+                    char[] buf = p.getTextCharacters();
+                    int off = p.getTextOffset();
+                    int len = p.getTextLength();
+                    for (int i = off; i < off + len; i++) {
+                        char c = buf[i];
+                        if (Character.isSurrogate(c)) {
+                            if (!Character.isHighSurrogate(c) || i + 1 >= off + len || !Character.isLowSurrogate(buf[i + 1])) {
+                                checkString(p.getText());
+                            }
+                            i++;
+                        }
+                    }
+                    if (wanted(paths, names, objectPath, depth)) match(paths, out, names, objects, objectPath, depth, p.getText());
+                    break;
+                }
+                default:
+                    if (wanted(paths, names, objectPath, depth)) {
+                        match(paths, out, names, objects, objectPath, depth, readValue(p, t, depth, depthMax));
+                    } else if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
+                        // Same acceptance as parse: numbers are decoded (range checks) even when not kept.
+                        readValue(p, t, depth, depthMax);
+                    }
+                    break;
+            }
+        }
+        throw new CairnException(ErrorCode.INVALID_JSON, "Malformed JSON: unexpected end of input.");
+    }
+
+    /** Whether the member path at {@code depth} is one of {@code paths}: only such values are materialized. */
+    private static boolean wanted(String[][] paths, String[] names, boolean[] objectPath, int depth) {
+        if (!objectPath[depth]) return false;
+        for (String[] path : paths) {
+            if (path.length != depth) continue;
+            boolean eq = true;
+            for (int d = 0; d < depth && eq; d++) eq = path[d].equals(names[d + 1]);
+            if (eq) return true;
+        }
+        return false;
+    }
+
+    /** Records {@code v} for every path equal to the member path at {@code depth}, if it is one. */
+    private static void match(String[][] paths, Object[] out, String[] names, boolean[] objects, boolean[] objectPath,
+                              int depth, Object v) {
+        if (!objects[depth] || !objectPath[depth]) return;
+        for (int i = 0; i < paths.length; i++) {
+            String[] path = paths[i];
+            if (path.length != depth) continue;
+            boolean eq = true;
+            for (int d = 0; d < depth && eq; d++) eq = path[d].equals(names[d + 1]);
+            if (eq) out[i] = v;
+        }
+    }
+
     private static CairnException tooDeep(int depthMax) {
         return new CairnException(ErrorCode.INVALID_JSON,
                 "JSON nests deeper than " + depthMax + " levels of objects and arrays.");

@@ -15,7 +15,11 @@ public sealed interface Op {
 
     String key();
 
-    /** Create or replace the document. Creates the collection if it does not exist. */
+    /**
+     * Create or replace the document. Creates the collection if it does not exist. {@code docJson}
+     * is stored as given once it passes the checks; the leader proposes it in compact canonical form
+     * ({@link Validation#normalize}). The same holds for {@link Insert}.
+     */
     record Put(String collection, String key, String docJson, Long ifRev) implements Op {
         public Put {
             Objects.requireNonNull(collection, "collection");

@@ -137,6 +137,11 @@ public final class Validation {
     @SuppressWarnings("unchecked")
     public static Map<String, Object> document(String json, StoreOptions o) {
         checkSize(json, o, "document");
+        return parseObject(json, o);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> parseObject(String json, StoreOptions o) {
         Object v = Json.parse(json, o.nestingDepthMax());
         if (!(v instanceof Map)) {
             throw new CairnException(ErrorCode.BAD_REQUEST, "A document must be a JSON object, not " + kind(v) + ".");
@@ -267,6 +272,21 @@ public final class Validation {
      * makes). Returns, per op, the parsed document (put, insert), patch (patch) or null.
      */
     static Object[] txn(Command.Txn t, StoreOptions o) {
+        return txn(t, o, null);
+    }
+
+    /**
+     * A put or insert document checked by {@link Json#scan} along {@code paths}: the values found
+     * there, instead of the whole tree.
+     */
+    record Scanned(String[][] paths, Object[] values) {}
+
+    /**
+     * As {@link #txn(Command.Txn, StoreOptions)}; with {@code pathsOf} (collection name to the
+     * index paths of that collection, empty if none) put and insert documents are checked by
+     * {@link Json#scan} and come back as {@link Scanned}, without building a tree.
+     */
+    static Object[] txn(Command.Txn t, StoreOptions o, java.util.function.Function<String, String[][]> pathsOf) {
         int n = t.ops().size();
         if (n < 1 || n > o.txnOpsMax()) {
             throw new CairnException(ErrorCode.BAD_REQUEST,
@@ -281,15 +301,15 @@ public final class Validation {
                 if (!(op instanceof Op.Insert && op.key() == null)) key(op.key());
                 if (op instanceof Op.Put p) {
                     ifRev(p.ifRev());
-                    parsed[i] = document(p.docJson(), o);
-                    total += utf8Length(p.docJson());
+                    total += checkSize(p.docJson(), o, "document");
+                    parsed[i] = pathsOf == null ? parseObject(p.docJson(), o) : scan(p.docJson(), o, pathsOf.apply(p.collection()));
                 } else if (op instanceof Op.Insert p) {
-                    parsed[i] = document(p.docJson(), o);
-                    total += utf8Length(p.docJson());
+                    total += checkSize(p.docJson(), o, "document");
+                    parsed[i] = pathsOf == null ? parseObject(p.docJson(), o) : scan(p.docJson(), o, pathsOf.apply(p.collection()));
                 } else if (op instanceof Op.Patch p) {
                     ifRev(p.ifRev());
+                    total += checkSize(p.mergePatchJson(), o, "merge patch");
                     parsed[i] = patch(p.mergePatchJson(), o);
-                    total += utf8Length(p.mergePatchJson());
                 } else if (op instanceof Op.Delete d) {
                     ifRev(d.ifRev());
                 } else if (op instanceof Op.Check c) {
@@ -303,6 +323,10 @@ public final class Validation {
             if (total > o.txnBytesMax()) throw withFailedOp(txnTooLarge(o), i);
         }
         return parsed;
+    }
+
+    private static Scanned scan(String json, StoreOptions o, String[][] paths) {
+        return new Scanned(paths, Json.scan(json, o.nestingDepthMax(), paths));
     }
 
     private static CairnException txnTooLarge(StoreOptions o) {

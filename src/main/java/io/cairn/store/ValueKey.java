@@ -46,11 +46,11 @@ public final class ValueKey {
             System.arraycopy(utf8, 0, out, 1, utf8.length);
             return out;
         }
-        if (v instanceof Long || v instanceof Integer || v instanceof BigInteger || v instanceof BigDecimal
-                || v instanceof Double) {
+        if (v instanceof Long l) return encodeLong(l);
+        if (v instanceof Integer || v instanceof BigInteger || v instanceof BigDecimal || v instanceof Double) {
             return encodeNumber(toDecimal((Number) v));
         }
-        if (v instanceof Map || v instanceof List || v == Json.MISSING) return null;
+        if (v instanceof Map || v instanceof List || v == Json.MISSING || v == Json.NOT_SCALAR) return null;
         throw new IllegalArgumentException("not a JSON value: " + v.getClass().getName());
     }
 
@@ -70,7 +70,30 @@ public final class ValueKey {
         throw new IllegalArgumentException("not a JSON number: " + n.getClass().getName());
     }
 
-    private static byte[] encodeNumber(BigDecimal d) {
+    /** Same bytes as {@link #encodeNumber} gives for the value, without BigDecimal. */
+    private static byte[] encodeLong(long v) {
+        if (v == 0) return new byte[] {ZERO};
+        if (v == Long.MIN_VALUE) return encodeNumber(BigDecimal.valueOf(v));
+        boolean neg = v < 0;
+        String all = Long.toString(Math.abs(v));
+        int n = all.length();
+        while (n > 1 && all.charAt(n - 1) == '0') n--;
+        long e = (long) all.length() ^ Long.MIN_VALUE;
+        byte[] out = new byte[1 + 8 + n + (neg ? 1 : 0)];
+        out[0] = neg ? NEGATIVE : POSITIVE;
+        for (int i = 0; i < 8; i++) {
+            byte b = (byte) (e >>> (56 - 8 * i));
+            out[1 + i] = neg ? (byte) ~b : b;
+        }
+        for (int i = 0; i < n; i++) {
+            byte b = (byte) all.charAt(i);
+            out[9 + i] = neg ? (byte) ~b : b;
+        }
+        if (neg) out[9 + n] = (byte) 0xFF;
+        return out;
+    }
+
+    static byte[] encodeNumber(BigDecimal d) {
         int sign = d.signum();
         if (sign == 0) return new byte[] {ZERO};
         BigDecimal s = d.stripTrailingZeros();

@@ -26,6 +26,9 @@ import java.util.Set;
  * from a copy taken before the command.
  */
 final class Writer implements AutoCloseable {
+    /** History ids are {@code rev << 16 | seq}: revisions must stay below 2^47. */
+    static final long INDEX_LIMIT = 1L << 47;
+
     private final Connection conn;
     private final Db.Stmts stmts;
     private final StoreOptions o;
@@ -37,6 +40,8 @@ final class Writer implements AutoCloseable {
     private long nextId;
     private long historyCount;
     private long historyFloor;
+    /** Time of the oldest history row, or -1 if not known (then trimming looks it up). */
+    private long oldestHistoryMillis = -1;
     Catalog catalog;
     private final Map<Long, Long> counts = new HashMap<>();
     private final Set<Long> dirtyCounts = new HashSet<>();
@@ -62,6 +67,7 @@ final class Writer implements AutoCloseable {
         nextId = m.nextId();
         historyCount = m.historyCount();
         historyFloor = m.historyFloor();
+        oldestHistoryMillis = -1;
         catalog = Catalog.load(conn, catalogVersion);
         counts.clear();
         dirtyCounts.clear();
@@ -81,6 +87,7 @@ final class Writer implements AutoCloseable {
         long expect = appliedIndex;
         for (IndexedCommand e : entries) {
             if (e.index() <= expect) continue;
+            if (e.index() >= INDEX_LIMIT) throw new IllegalArgumentException("index " + e.index() + " is beyond 2^47");
             if (e.index() != expect + 1) {
                 throw new IllegalArgumentException("entry " + e.index() + " does not follow applied index " + expect
                         + ": entries must be applied in order without gaps");
@@ -174,7 +181,10 @@ final class Writer implements AutoCloseable {
     // ---- transactions ------------------------------------------------------------------------
 
     private ApplyResult applyTxn(long index, Command.Txn t) throws SQLException {
-        Object[] parsed = Validation.txn(t, o);
+        Object[] parsed = Validation.txn(t, o, name -> {
+            CollectionDef c = catalog.get(name);
+            return c == null ? NO_PATHS : c.paths();
+        });
         List<ApplyResult.OpResult> out = new ArrayList<>(t.ops().size());
         for (int i = 0; i < parsed.length; i++) {
             Op op = t.ops().get(i);
@@ -190,12 +200,49 @@ final class Writer implements AutoCloseable {
         return ApplyResult.applied(index, false, out);
     }
 
-    private record Stored(long rev, String json) {}
+    private static final String[][] NO_PATHS = new String[0][];
+
+    /**
+     * Index entries of a document for each index of {@code coll} (null where it is not indexed).
+     * {@code parsed} is a tree or the {@link Validation.Scanned} values of {@code json}.
+     */
+    private static byte[][][] entriesOf(CollectionDef coll, Object parsed, String json) {
+        List<IndexDef> idx = coll.indexes();
+        byte[][][] out = new byte[idx.size()][][];
+        if (idx.isEmpty()) return out;
+        if (parsed instanceof Validation.Scanned sc) {
+            Object[] values = sc.paths() == coll.paths() ? sc.values() : Json.scan(json, Json.DEPTH_CEILING, coll.paths());
+            for (int i = 0; i < out.length; i++) out[i] = coll.entry(i, values);
+        } else {
+            for (int i = 0; i < out.length; i++) out[i] = idx.get(i).entry(parsed);
+        }
+        return out;
+    }
+
+    /** Index entries of a stored document, scanned without building it. */
+    private static byte[][][] storedEntries(CollectionDef coll, String json) {
+        byte[][][] out = new byte[coll.indexes().size()][][];
+        if (out.length == 0) return out;
+        Object[] values = Json.scan(json, Json.DEPTH_CEILING, coll.paths());
+        for (int i = 0; i < out.length; i++) out[i] = coll.entry(i, values);
+        return out;
+    }
+
+    /** A stored version: its rev, the seq of the change that wrote it, its text. */
+    private record Stored(long rev, int seq, String json) {}
 
     @SuppressWarnings("unchecked")
     private ApplyResult.OpResult applyOp(long index, Op op, Object parsed) throws SQLException {
         CollectionDef coll = catalog.get(op.collection());
         byte[] key = op.key().getBytes(StandardCharsets.UTF_8);
+        if (coll != null && (op instanceof Op.Insert || (op instanceof Op.Put p && p.ifRev() == null))) {
+            String json = op instanceof Op.Put p ? p.docJson() : ((Op.Insert) op).docJson();
+            ApplyResult.OpResult r = tryCreate(index, coll, op, key, parsed, json);
+            if (r != null) return r;
+            if (op instanceof Op.Insert) {
+                throw new CairnException(ErrorCode.CONFLICT, "Cannot insert: " + describe(op, select(coll, key)) + " already.");
+            }
+        }
         Stored old = coll == null ? null : select(coll, key);
         if (op instanceof Op.Check c) {
             long have = old == null ? 0 : old.rev;
@@ -207,13 +254,13 @@ final class Writer implements AutoCloseable {
         }
         if (op instanceof Op.Put p) {
             checkIfRev(p.ifRev(), op, old);
-            return write(index, coll, op, key, old, (Map<String, Object>) parsed, p.docJson());
+            return write(index, coll, op, key, old, parsed, p.docJson());
         }
         if (op instanceof Op.Insert) {
             if (old != null) {
                 throw new CairnException(ErrorCode.CONFLICT, "Cannot insert: " + describe(op, old) + " already.");
             }
-            return write(index, coll, op, key, null, (Map<String, Object>) parsed, ((Op.Insert) op).docJson());
+            return write(index, coll, op, key, null, parsed, ((Op.Insert) op).docJson());
         }
         if (op instanceof Op.Patch p) {
             checkIfRev(p.ifRev(), op, old);
@@ -228,7 +275,7 @@ final class Writer implements AutoCloseable {
                 throw new CairnException(ErrorCode.PAYLOAD_TOO_LARGE,
                         "The patched document would be larger than " + o.docBytesMax() + " bytes.");
             }
-            return write(index, coll, op, key, old, (Map<String, Object>) merged, json);
+            return write(index, coll, op, key, old, merged, json);
         }
         if (op instanceof Op.Delete d) {
             checkIfRev(d.ifRev(), op, old);
@@ -261,27 +308,24 @@ final class Writer implements AutoCloseable {
     }
 
     private Stored select(CollectionDef coll, byte[] key) throws SQLException {
-        PreparedStatement ps = stmts.get("SELECT rev, doc FROM " + coll.table() + " WHERE key = ?");
+        PreparedStatement ps = stmts.get("SELECT rev, seq, doc FROM " + coll.table() + " WHERE key = ?");
         ps.setBytes(1, key);
         try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? new Stored(rs.getLong(1), rs.getString(2)) : null;
+            return rs.next() ? new Stored(rs.getLong(1), rs.getInt(2), rs.getString(3)) : null;
         }
     }
 
     /** Put, insert and patch: checks unique indexes, then writes the document, its index entries and history. */
     private ApplyResult.OpResult write(long index, CollectionDef coll, Op op, byte[] key, Stored old,
-                                       Map<String, Object> doc, String json) throws SQLException {
+                                       Object parsed, String json) throws SQLException {
         byte[][][] oldEntries = null;
         byte[][][] newEntries = null;
         if (coll != null && !coll.indexes().isEmpty()) {
-            Object oldDoc = old == null ? null : Json.parse(old.json, Json.DEPTH_CEILING);
             List<IndexDef> idx = coll.indexes();
-            oldEntries = new byte[idx.size()][][];
-            newEntries = new byte[idx.size()][][];
+            oldEntries = old == null ? new byte[idx.size()][][] : storedEntries(coll, old.json);
+            newEntries = entriesOf(coll, parsed, json);
             for (int i = 0; i < idx.size(); i++) {
                 IndexDef d = idx.get(i);
-                oldEntries[i] = oldDoc == null ? null : d.entry(oldDoc);
-                newEntries[i] = d.entry(doc);
                 if (d.spec().unique() && newEntries[i] != null && !Arrays.deepEquals(oldEntries[i], newEntries[i])) {
                     checkUnique(coll, d, newEntries[i]);
                 }
@@ -289,17 +333,20 @@ final class Writer implements AutoCloseable {
         }
         if (coll == null) coll = createCollectionRow(index, op.collection(), List.of());
         if (old == null) {
-            PreparedStatement ps = stmts.get("INSERT INTO " + coll.table() + " (key, rev, doc) VALUES (?, ?, ?)");
+            PreparedStatement ps = stmts.get("INSERT INTO " + coll.table() + " (key, rev, seq, doc) VALUES (?, ?, ?, ?)");
             ps.setBytes(1, key);
             ps.setLong(2, index);
-            ps.setString(3, json);
+            ps.setInt(3, seq);
+            ps.setString(4, json);
             ps.executeUpdate();
             countDelta(coll.id(), +1);
         } else {
-            PreparedStatement ps = stmts.get("UPDATE " + coll.table() + " SET rev = ?, doc = ? WHERE key = ?");
+            materialize(old);
+            PreparedStatement ps = stmts.get("UPDATE " + coll.table() + " SET rev = ?, seq = ?, doc = ? WHERE key = ?");
             ps.setLong(1, index);
-            ps.setString(2, json);
-            ps.setBytes(3, key);
+            ps.setInt(2, seq);
+            ps.setString(3, json);
+            ps.setBytes(4, key);
             ps.executeUpdate();
         }
         if (newEntries != null) {
@@ -310,18 +357,51 @@ final class Writer implements AutoCloseable {
                 if (newEntries[i] != null) insertEntry(idx.get(i), newEntries[i], key);
             }
         }
-        history(index, "put", coll.name(), key, json, old == null ? null : old.json);
+        history(index, "put", coll.name(), key, null, old == null ? null : old.json);
         return new ApplyResult.OpResult(op.key(), index, old == null);
     }
 
-    private ApplyResult.OpResult delete(long index, CollectionDef coll, Op op, byte[] key, Stored old) throws SQLException {
-        if (!coll.indexes().isEmpty()) {
-            Object oldDoc = Json.parse(old.json, Json.DEPTH_CEILING);
-            for (IndexDef d : coll.indexes()) {
-                byte[][] e = d.entry(oldDoc);
-                if (e != null) deleteEntry(d, e, key);
+    /**
+     * The fast path of put (without ifRev) and insert: insert the row unless the key exists (null
+     * then, nothing written), so a new document costs no lookup. Unique checks run after the row
+     * insert; the own key has no index entries yet, so any hit is another document, and on a clash
+     * the row is deleted again before the rejection, leaving nothing behind.
+     */
+    private ApplyResult.OpResult tryCreate(long index, CollectionDef coll, Op op, byte[] key, Object parsed,
+                                           String json) throws SQLException {
+        PreparedStatement ins = stmts.get("INSERT INTO " + coll.table() + " (key, rev, seq, doc) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (key) DO NOTHING");
+        ins.setBytes(1, key);
+        ins.setLong(2, index);
+        ins.setInt(3, seq);
+        ins.setString(4, json);
+        if (ins.executeUpdate() == 0) return null;
+        List<IndexDef> idx = coll.indexes();
+        byte[][][] entries = entriesOf(coll, parsed, json);
+        try {
+            for (int i = 0; i < idx.size(); i++) {
+                if (entries[i] != null && idx.get(i).spec().unique()) checkUnique(coll, idx.get(i), entries[i]);
             }
+        } catch (CairnException clash) {
+            PreparedStatement del = stmts.get("DELETE FROM " + coll.table() + " WHERE key = ?");
+            del.setBytes(1, key);
+            del.executeUpdate();
+            throw clash;
         }
+        for (int i = 0; i < idx.size(); i++) {
+            if (entries[i] != null) insertEntry(idx.get(i), entries[i], key);
+        }
+        countDelta(coll.id(), +1);
+        history(index, "put", coll.name(), key, null, null);
+        return new ApplyResult.OpResult(op.key(), index, true);
+    }
+
+    private ApplyResult.OpResult delete(long index, CollectionDef coll, Op op, byte[] key, Stored old) throws SQLException {
+        byte[][][] oldEntries = storedEntries(coll, old.json);
+        for (int i = 0; i < oldEntries.length; i++) {
+            if (oldEntries[i] != null) deleteEntry(coll.indexes().get(i), oldEntries[i], key);
+        }
+        materialize(old);
         PreparedStatement ps = stmts.get("DELETE FROM " + coll.table() + " WHERE key = ?");
         ps.setBytes(1, key);
         ps.executeUpdate();
@@ -330,11 +410,20 @@ final class Writer implements AutoCloseable {
         return new ApplyResult.OpResult(op.key(), index, false);
     }
 
+    /**
+     * A history {@code put} row keeps {@code doc} NULL while its version is the current document
+     * (the text lives once, in the collection table). When that version is replaced, deleted or
+     * dropped, its text is copied into the row (a no-op if the row was trimmed).
+     */
+    private void materialize(Stored version) throws SQLException {
+        PreparedStatement ps = stmts.get("UPDATE history SET doc = ? WHERE id = ?");
+        ps.setString(1, version.json);
+        ps.setLong(2, (version.rev << 16) | version.seq);
+        ps.executeUpdate();
+    }
+
     private void checkUnique(CollectionDef coll, IndexDef d, byte[][] entry) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT key FROM ").append(d.table()).append(" WHERE ");
-        for (int i = 0; i < entry.length; i++) sql.append(i == 0 ? "" : " AND ").append('v').append(i).append(" = ?");
-        sql.append(" LIMIT 1");
-        PreparedStatement ps = stmts.get(sql.toString());
+        PreparedStatement ps = stmts.get(d.uniqueSql());
         for (int i = 0; i < entry.length; i++) ps.setBytes(i + 1, entry[i]);
         try (ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
@@ -350,22 +439,14 @@ final class Writer implements AutoCloseable {
     }
 
     private void insertEntry(IndexDef d, byte[][] entry, byte[] key) throws SQLException {
-        StringBuilder sql = new StringBuilder("INSERT INTO ").append(d.table()).append(" (");
-        for (int i = 0; i < entry.length; i++) sql.append('v').append(i).append(", ");
-        sql.append("key) VALUES (");
-        for (int i = 0; i < entry.length; i++) sql.append("?, ");
-        sql.append("?)");
-        PreparedStatement ps = stmts.get(sql.toString());
+        PreparedStatement ps = stmts.get(d.insertSql());
         for (int i = 0; i < entry.length; i++) ps.setBytes(i + 1, entry[i]);
         ps.setBytes(entry.length + 1, key);
         ps.executeUpdate();
     }
 
     private void deleteEntry(IndexDef d, byte[][] entry, byte[] key) throws SQLException {
-        StringBuilder sql = new StringBuilder("DELETE FROM ").append(d.table()).append(" WHERE ");
-        for (int i = 0; i < entry.length; i++) sql.append('v').append(i).append(" = ? AND ");
-        sql.append("key = ?");
-        PreparedStatement ps = stmts.get(sql.toString());
+        PreparedStatement ps = stmts.get(d.deleteSql());
         for (int i = 0; i < entry.length; i++) ps.setBytes(i + 1, entry[i]);
         ps.setBytes(entry.length + 1, key);
         ps.executeUpdate();
@@ -404,7 +485,7 @@ final class Writer implements AutoCloseable {
                     "The store already holds the most collections allowed (" + o.collectionsMax() + ").");
         }
         long id = nextId++;
-        Db.exec(conn, "CREATE TABLE c_" + id + " (key BLOB PRIMARY KEY, rev INTEGER NOT NULL, doc TEXT NOT NULL)");
+        Db.exec(conn, "CREATE TABLE c_" + id + " (key BLOB PRIMARY KEY, rev INTEGER NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL)");
         PreparedStatement ps = stmts.get("INSERT INTO collections (name, id, created_rev, doc_count) VALUES (?, ?, ?, 0)");
         ps.setString(1, name);
         ps.setLong(2, id);
@@ -466,6 +547,11 @@ final class Writer implements AutoCloseable {
         Validation.name("collection", dc.name());
         CollectionDef coll = catalog.get(dc.name());
         if (coll == null) throw collectionNotFound(dc.name());
+        try (PreparedStatement scan = conn.prepareStatement("SELECT rev, seq, doc FROM " + coll.table() + " WHERE rev > ?")) {
+            scan.setLong(1, historyFloor);
+            ResultSet rs = scan.executeQuery();
+            while (rs.next()) materialize(new Stored(rs.getLong(1), rs.getInt(2), rs.getString(3)));
+        }
         stmts.clear();
         for (IndexDef d : coll.indexes()) Db.exec(conn, "DROP TABLE " + d.table());
         Db.exec(conn, "DROP TABLE " + coll.table());
@@ -559,12 +645,20 @@ final class Writer implements AutoCloseable {
             }
             deleteHistoryThrough(rev);
         }
-        if (o.historyRetainMillis() > 0 && historyCount > 0) {
-            long cutoff = clockMillis - o.historyRetainMillis();
+        if (historyCount == 0) oldestHistoryMillis = -1;
+        long cutoff = clockMillis - o.historyRetainMillis();
+        if (o.historyRetainMillis() > 0 && historyCount > 0 && (oldestHistoryMillis < 0 || oldestHistoryMillis < cutoff)) {
             long last = -1;
             PreparedStatement ps = stmts.get("SELECT rev, time_millis FROM history ORDER BY id");
+            oldestHistoryMillis = -1;
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next() && rs.getLong(2) < cutoff) last = rs.getLong(1);
+                while (rs.next()) {
+                    if (rs.getLong(2) >= cutoff) {
+                        oldestHistoryMillis = rs.getLong(2);
+                        break;
+                    }
+                    last = rs.getLong(1);
+                }
             }
             if (last >= 0) deleteHistoryThrough(last);
         }
@@ -575,6 +669,7 @@ final class Writer implements AutoCloseable {
         ps.setLong(1, (rev << 16) | 0xFFFF);
         historyCount -= ps.executeUpdate();
         historyFloor = Math.max(historyFloor, rev);
+        oldestHistoryMillis = -1;
     }
 
     private void flushCounts() throws SQLException {

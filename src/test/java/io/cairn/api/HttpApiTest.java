@@ -146,4 +146,57 @@ class HttpApiTest {
         assertThat(r.statusCode()).isEqualTo(404);
         assertThat(new JsonObject(r.bodyAsString()).getJsonObject("error").getString("message")).isEqualTo("no such document");
     }
+
+    /** Raw bytes on a fresh connection; the status of the answer (-1 when the server closed without one). */
+    private static int raw(String request) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.actualPort())) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            s.shutdownOutput();
+            byte[] head = new byte[12];
+            int n = s.getInputStream().readNBytes(head, 0, 12);
+            return n < 12 ? -1 : Integer.parseInt(new String(head, 9, 3, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** Found by the hostile-input fuzzer (HostileInputIT, seed 5730570477203): a bad escape in the query was a 500. */
+    @Test
+    void aQueryStringWithABadEscapeIs400() {
+        for (String q : List.of("/v1/collections/c/docs?prefix=%zz", "/v1/collections/c?a=%", "/v1/collections?limit=%",
+                "/v1/changes?after=%", "/health/live?x=%")) {
+            var r = send(HttpMethod.GET, q, null);
+            assertThat(r.statusCode()).as(q).isEqualTo(400);
+            assertThat(errorCode(r)).isEqualTo("bad_request");
+        }
+        assertThat(seen).isEmpty();
+    }
+
+    /**
+     * Found by the hostile-input fuzzer (HostileInputIT, seed 5730570477203): a body the server cannot
+     * read (an Expect it cannot meet, a bad chunk size) was answered 500.
+     */
+    @Test
+    void aBodyTheServerCannotReadIs4xx() throws Exception {
+        int expect = raw("PUT /v1/collections/c/docs/k HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Expect: 999-fly\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+        assertThat(expect).isBetween(400, 499);
+        int chunk = raw("POST /v1/collections/c/docs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n");
+        assertThat(chunk).isIn(-1, 400);
+        assertThat(seen).isEmpty();
+    }
+
+    /**
+     * Found by the hostile-input fuzzer (HostileInputIT, seed 6480720570694): {@code PUT} of a
+     * collection with a form content type created the collection (the body handler had consumed
+     * the body as a form, so it looked absent).
+     */
+    @Test
+    void aCollectionPutWithAFormContentTypeIs415() {
+        for (String type : List.of("multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/plain")) {
+            var r = send(HttpMethod.PUT, "/v1/collections/fzq3", "{\"indexes\":[]}", "Content-Type", type);
+            assertThat(r.statusCode()).as(type).isEqualTo(415);
+        }
+        assertThat(seen).isEmpty();
+    }
 }

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * {@link ChangeSubscriber} use), linearizable by construction: every request runs on one event
  * loop. It lets the harness be tested before the real node exists, and it can misbehave on
  * command to prove the checkers catch it: stale reads, a change left out of the stream, writes
- * answered 503 after they applied, streams cut every few frames.
+ * answered 504 after they applied, streams cut every few frames.
  */
 public final class FakeCairn {
     private record Doc(JsonObject doc, long rev) {}
@@ -49,7 +49,7 @@ public final class FakeCairn {
     public volatile boolean staleReads;
     /** Leave the change at this rev out of every WebSocket stream (0: none). */
     public volatile long dropStreamRev;
-    /** Answer every n-th write 503 after applying it (0: never): an unknown outcome. */
+    /** Answer every n-th write 504 after applying it (0: never): an unknown outcome. */
     public volatile int unknownEvery;
     /** Close each WebSocket after this many frames (0: never): forces resumes. */
     public volatile int closeStreamEvery;
@@ -170,11 +170,15 @@ public final class FakeCairn {
             JsonObject op = ops.getJsonObject(i);
             Doc d = docs.get(op.getString("collection") + "/" + op.getString("key"));
             Long expected = op.getString("op").equals("check") ? op.getLong("rev") : op.getLong("ifRev");
-            if (expected == null) continue;
-            boolean holds = expected == 0 ? d == null : d != null && d.rev() == expected;
+            boolean holds = expected == null || (expected == 0 ? d == null : d != null && d.rev() == expected);
             if (!holds) {
                 json(req, 412, new JsonObject().put("error", new JsonObject().put("code", "precondition_failed")
                         .put("message", "op " + i + " failed its condition").put("failedOp", i)));
+                return;
+            }
+            if (op.getString("op").equals("delete") && d == null) {
+                json(req, 404, new JsonObject().put("error", new JsonObject().put("code", "not_found")
+                        .put("message", "op " + i + " deletes a missing document").put("failedOp", i)));
                 return;
             }
         }
@@ -211,7 +215,7 @@ public final class FakeCairn {
     private void answerWrite(HttpServerRequest req, int status, JsonObject body) {
         writes++;
         if (unknownEvery > 0 && writes % unknownEvery == 0) {
-            error(req, 503, "no_leader", "applied, but answered as if not (test fault)");
+            error(req, 504, "timeout", "applied, but answered as if it may not have been (test fault)");
         } else if (body == null) {
             req.response().setStatusCode(status).end();
         } else {

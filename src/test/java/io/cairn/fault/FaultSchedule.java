@@ -41,9 +41,26 @@ public final class FaultSchedule {
         void delayAll(Duration delay);
 
         void heal();
+
+        /** {@code kill -9} while the node takes a snapshot (or right after it, if it was too quick to catch). */
+        void killDuringSnapshot(String id);
+
+        /** SIGTERM: a graceful stop (a leader hands leadership off first); returns once the process exited. */
+        void terminate(String id);
+
+        /** Drops every connection on every peer link now (what is in flight is lost); new ones pass. */
+        void resetLinks();
     }
 
-    public enum Kind { KILL_RESTART, KILL_RESTART_LEADER, PAUSE, PAUSE_LEADER, ISOLATE, ISOLATE_LEADER, PARTITION, ONE_WAY, DELAY }
+    public enum Kind {
+        KILL_RESTART, KILL_RESTART_LEADER, PAUSE, PAUSE_LEADER, ISOLATE, ISOLATE_LEADER, PARTITION, ONE_WAY, DELAY,
+        /** kill -9 of a node in the middle of a snapshot (the leader's or a random node's), restarted after the fault. */
+        SNAPSHOT_CRASH, SNAPSHOT_CRASH_LEADER,
+        /** SIGTERM of the leader (graceful stop), restarted after the fault. */
+        TERMINATE_LEADER,
+        /** Every peer connection dropped at once (in-flight messages lost), and again when the fault ends. */
+        RESET_LINKS
+    }
 
     /** A fault and how long it lasts; {@code nodes} is empty when the target is the leader. */
     public record Step(long atMillis, Kind kind, List<String> nodes, long forMillis) {
@@ -69,13 +86,19 @@ public final class FaultSchedule {
                                          Duration faultMin, Duration faultMax, Duration quietMin, Duration quietMax) {
         if (kinds.isEmpty()) throw new IllegalArgumentException("no fault kinds");
         Random random = new Random(seed);
-        List<Kind> pool = new ArrayList<>(new TreeSet<>(kinds));
+        List<Kind> all = new ArrayList<>(new TreeSet<>(kinds));
+        List<Kind> bag = new ArrayList<>();
         List<Step> steps = new ArrayList<>();
         long at = between(random, quietMin, quietMax);
         while (true) {
             long length = between(random, faultMin, faultMax);
             if (at + length > total.toMillis()) break;
-            Kind kind = pool.get(random.nextInt(pool.size()));
+            // drawn from a shuffled bag of every kind, refilled when empty: a short schedule covers many kinds
+            if (bag.isEmpty()) {
+                bag.addAll(all);
+                java.util.Collections.shuffle(bag, random);
+            }
+            Kind kind = bag.remove(bag.size() - 1);
             steps.add(new Step(at, kind, nodesFor(kind, ids, random), length));
             at += length + between(random, quietMin, quietMax);
         }
@@ -98,7 +121,7 @@ public final class FaultSchedule {
         List<String> shuffled = new ArrayList<>(ids);
         java.util.Collections.shuffle(shuffled, random);
         return switch (kind) {
-            case KILL_RESTART, PAUSE, ISOLATE -> List.of(shuffled.get(0));
+            case KILL_RESTART, PAUSE, ISOLATE, SNAPSHOT_CRASH -> List.of(shuffled.get(0));
             case ONE_WAY -> List.of(shuffled.get(0), shuffled.get(1));
             case PARTITION -> List.copyOf(new TreeSet<>(shuffled.subList(0, (ids.size() - 1) / 2 + random.nextInt(Math.max(1, ids.size() / 2)))));
             default -> List.of();
@@ -120,19 +143,30 @@ public final class FaultSchedule {
 
     /**
      * Runs the schedule on the calling thread (not an event loop: the target blocks), from now;
-     * {@code log} gets one line per action. Returns when the last fault is undone.
+     * {@code log} gets one line per action. Returns when the last fault is undone, with how many
+     * faults of each kind were applied (leader-aimed ones are skipped when no leader is known).
      */
-    public void run(Target target, Consumer<String> log) {
+    public java.util.Map<Kind, Integer> run(Target target, Consumer<String> log) {
         log.accept(toString());
+        java.util.Map<Kind, Integer> applied = new java.util.EnumMap<>(Kind.class);
         long start = System.nanoTime();
         for (Step step : steps) {
             sleepUntil(start, step.atMillis());
             String undo = apply(target, step, log);
+            if (!undo.isEmpty() || !leaderAimed(step.kind())) applied.merge(step.kind(), 1, Integer::sum);
             sleepUntil(start, step.atMillis() + step.forMillis());
             log.accept(String.format("+%dms undo: %s", elapsed(start), undo));
             undo(target, step, undo);
         }
         target.heal();
+        return applied;
+    }
+
+    private static boolean leaderAimed(Kind kind) {
+        return switch (kind) {
+            case KILL_RESTART_LEADER, PAUSE_LEADER, ISOLATE_LEADER, SNAPSHOT_CRASH_LEADER, TERMINATE_LEADER -> true;
+            default -> false;
+        };
     }
 
     private static long elapsed(long start) {
@@ -151,7 +185,7 @@ public final class FaultSchedule {
     private static String apply(Target target, Step step, Consumer<String> log) {
         String node = step.nodes().isEmpty() ? null : step.nodes().get(0);
         switch (step.kind()) {
-            case KILL_RESTART_LEADER, PAUSE_LEADER, ISOLATE_LEADER -> {
+            case KILL_RESTART_LEADER, PAUSE_LEADER, ISOLATE_LEADER, SNAPSHOT_CRASH_LEADER, TERMINATE_LEADER -> {
                 node = target.leader();
                 if (node == null) {
                     log.accept("  no leader known: " + step + " skipped");
@@ -168,17 +202,24 @@ public final class FaultSchedule {
             case PARTITION -> target.partition(Set.copyOf(step.nodes()));
             case ONE_WAY -> target.cutOneWay(step.nodes().get(0), step.nodes().get(1));
             case DELAY -> target.delayAll(Duration.ofMillis(20 + (step.forMillis() % 80)));
+            case SNAPSHOT_CRASH, SNAPSHOT_CRASH_LEADER -> target.killDuringSnapshot(node);
+            case TERMINATE_LEADER -> target.terminate(node);
+            case RESET_LINKS -> target.resetLinks();
         }
         return node == null ? "" : node;
     }
 
     private static void undo(Target target, Step step, String node) {
         switch (step.kind()) {
-            case KILL_RESTART, KILL_RESTART_LEADER -> {
+            case KILL_RESTART, KILL_RESTART_LEADER, SNAPSHOT_CRASH, SNAPSHOT_CRASH_LEADER, TERMINATE_LEADER -> {
                 if (!node.isEmpty()) target.restart(node);
             }
             case PAUSE, PAUSE_LEADER -> {
                 if (!node.isEmpty()) target.resume(node);
+            }
+            case RESET_LINKS -> {
+                target.resetLinks();
+                target.heal();
             }
             default -> target.heal();
         }

@@ -28,6 +28,9 @@ class FaultScheduleTest {
         @Override public void cutOneWay(String from, String to) { actions.add("cut " + from + "->" + to); }
         @Override public void delayAll(Duration delay) { actions.add("delay " + delay.toMillis()); }
         @Override public void heal() { actions.add("heal"); }
+        @Override public void killDuringSnapshot(String id) { actions.add("snapshot-crash " + id); }
+        @Override public void terminate(String id) { actions.add("terminate " + id); }
+        @Override public void resetLinks() { actions.add("reset"); }
     }
 
     private static FaultSchedule small(long seed) {
@@ -63,6 +66,16 @@ class FaultScheduleTest {
     }
 
     @Test
+    void everyKindComesOnceBeforeAnyComesTwice() {
+        int kinds = FaultSchedule.Kind.values().length;
+        for (long seed = 0; seed < 20; seed++) {
+            List<FaultSchedule.Step> steps = FaultSchedule.standard(seed, IDS, Duration.ofMinutes(10)).steps();
+            assertThat(steps.size()).isGreaterThan(kinds);
+            assertThat(steps.subList(0, kinds).stream().map(FaultSchedule.Step::kind).distinct().count()).isEqualTo(kinds);
+        }
+    }
+
+    @Test
     void runningUndoesEveryFaultBeforeTheNextAndEndsHealed() {
         FaultSchedule s = small(7);
         Recording target = new Recording();
@@ -78,10 +91,19 @@ class FaultScheduleTest {
             String fault = a.get(i);
             String undo = a.get(i + 1);
             if (fault.startsWith("kill ")) assertThat(undo).isEqualTo("restart " + fault.substring(5));
+            else if (fault.startsWith("snapshot-crash ")) assertThat(undo).isEqualTo("restart " + fault.substring(15));
+            else if (fault.startsWith("terminate ")) assertThat(undo).isEqualTo("restart " + fault.substring(10));
+            else if (fault.equals("reset")) {
+                assertThat(undo).isEqualTo("reset");
+                assertThat(a.get(i + 2)).isEqualTo("heal");
+                i++;
+                continue;
+            }
             else if (fault.startsWith("pause ")) assertThat(undo).isEqualTo("resume " + fault.substring(6));
             else assertThat(undo).isEqualTo("heal");
         }
-        assertThat(a.size()).isEqualTo(2 * s.steps().size() + 1);
+        long resets = s.steps().stream().filter(st -> st.kind() == FaultSchedule.Kind.RESET_LINKS).count();
+        assertThat(a.size()).isEqualTo(2 * s.steps().size() + 1 + (int) resets);
         assertThat(log.get(0)).isEqualTo(s.toString());
     }
 

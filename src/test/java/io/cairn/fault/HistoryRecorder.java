@@ -78,7 +78,7 @@ public final class HistoryRecorder {
             else if (in instanceof Txn t) {
                 for (TxnOp o : t.ops()) {
                     if (o instanceof TxnPut) out.add(ack(w.rev(), o.key(), "put"));
-                    // a txn delete of a missing document may record no change: not checked
+                    else if (o instanceof KvInput.TxnDelete) out.add(ack(w.rev(), o.key(), "delete")); // a txn deletes only what exists
                 }
             }
         }

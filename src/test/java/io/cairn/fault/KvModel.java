@@ -11,6 +11,7 @@ import io.cairn.fault.KvInput.TxnPut;
 import io.cairn.fault.KvOutput.Found;
 import io.cairn.fault.KvOutput.NotFound;
 import io.cairn.fault.KvOutput.PreconditionFailed;
+import io.cairn.fault.KvOutput.TxnNotFound;
 import io.cairn.fault.KvOutput.Unknown;
 import io.cairn.fault.KvOutput.Written;
 import java.util.ArrayList;
@@ -238,11 +239,22 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
         return List.of();
     }
 
+    /**
+     * A transaction as Cairn applies it: ops in order against the state before it (each key at
+     * most once); the first op that fails decides the answer: a condition ({@code ifRev} of a put or
+     * delete, a check) that does not hold is 412 with that op's index, a delete of a missing
+     * document (whose condition held) is 404 with that index; otherwise every op applies at one rev.
+     */
     private List<State> txn(State state, Txn t, KvOutput output) {
         List<Cond> conds = new ArrayList<>();
-        for (TxnOp op : t.ops()) conds.add(cond(state.get(op.key()), op));
+        List<Boolean> missing = new ArrayList<>();
+        for (TxnOp op : t.ops()) {
+            Key k = state.get(op.key());
+            conds.add(cond(k, op));
+            missing.add(op instanceof TxnDelete && !k.exists());
+        }
         if (output instanceof Written w) {
-            if (conds.contains(Cond.FALSE)) return List.of();
+            if (conds.contains(Cond.FALSE) || missing.contains(true)) return List.of();
             State next = state;
             for (TxnOp op : t.ops()) {
                 Key k = state.get(op.key());
@@ -250,7 +262,7 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
                 if (op instanceof TxnPut p) {
                     next = next.with(op.key(), written(k, true, p.value(), w.rev()));
                 } else if (op instanceof TxnDelete) {
-                    next = next.with(op.key(), k.exists() ? written(k, false, null, w.rev()) : raiseFloor(k, w.rev()));
+                    next = next.with(op.key(), written(k, false, null, w.rev()));
                 } else {
                     long expected = ((TxnCheck) op).rev();
                     Key seen = k.rev() == UNKNOWN_REV && expected > 0 ? new Key(true, k.value(), expected, k.floor()) : k; // learned
@@ -261,22 +273,39 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
         }
         if (output instanceof PreconditionFailed pf) {
             if (pf.failedOp() >= 0) {
-                if (pf.failedOp() >= conds.size() || !hasCondition(t.ops().get(pf.failedOp()))) return List.of();
-                return conds.get(pf.failedOp()) == Cond.TRUE ? List.of() : List.of(state);
+                int i = pf.failedOp();
+                if (i >= conds.size() || !hasCondition(t.ops().get(i)) || !mayPassBefore(conds, missing, i)) return List.of();
+                return conds.get(i) == Cond.TRUE ? List.of() : List.of(state);
             }
             return conds.stream().allMatch(c -> c == Cond.TRUE) ? List.of() : List.of(state);
         }
+        if (output instanceof TxnNotFound nf) {
+            int i = nf.failedOp();
+            if (i < 0 || i >= conds.size() || !missing.get(i) || conds.get(i) == Cond.FALSE || !mayPassBefore(conds, missing, i)) {
+                return List.of();
+            }
+            return List.of(state);
+        }
         if (output instanceof Unknown) {
-            Cond all = conds.contains(Cond.FALSE) ? Cond.FALSE : conds.contains(Cond.MAYBE) ? Cond.MAYBE : Cond.TRUE;
+            Cond all = conds.contains(Cond.FALSE) || missing.contains(true) ? Cond.FALSE
+                    : conds.contains(Cond.MAYBE) ? Cond.MAYBE : Cond.TRUE;
             State applied = state;
             for (TxnOp op : t.ops()) {
                 Key k = state.get(op.key());
                 if (op instanceof TxnPut p) applied = applied.with(op.key(), new Key(true, p.value(), UNKNOWN_REV, k.floor()));
-                else if (op instanceof TxnDelete && k.exists()) applied = applied.with(op.key(), new Key(false, null, UNKNOWN_REV, k.floor()));
+                else if (op instanceof TxnDelete) applied = applied.with(op.key(), new Key(false, null, UNKNOWN_REV, k.floor()));
             }
             return branch(state, all, applied);
         }
         return List.of();
+    }
+
+    /** Whether every op before {@code i} may have passed (so that op {@code i} is the first to fail). */
+    private static boolean mayPassBefore(List<Cond> conds, List<Boolean> missing, int i) {
+        for (int j = 0; j < i; j++) {
+            if (conds.get(j) == Cond.FALSE || missing.get(j)) return false;
+        }
+        return true;
     }
 
     private Key raiseFloor(Key k, long rev) {
@@ -396,6 +425,7 @@ public final class KvModel implements Model<KvModel.State, KvInput, KvOutput> {
         if (output instanceof NotFound nf) return "404" + (nf.readRev() > 0 ? " (read at " + nf.readRev() + ")" : "");
         if (output instanceof Written w) return "ok @" + w.rev();
         if (output instanceof PreconditionFailed pf) return "412" + (pf.failedOp() >= 0 ? " (op " + pf.failedOp() + ")" : "");
+        if (output instanceof TxnNotFound nf) return "404 (op " + nf.failedOp() + ")";
         return "?";
     }
 }

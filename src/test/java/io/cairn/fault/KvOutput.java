@@ -17,6 +17,9 @@ public sealed interface KvOutput {
     /** 412: a precondition failed; {@code failedOp} is the txn op index (-1 when not known or not a txn). */
     record PreconditionFailed(int failedOp) implements KvOutput {}
 
+    /** 404 from a transaction: op {@code failedOp} (a delete) names a document that does not exist; nothing applied. */
+    record TxnNotFound(int failedOp) implements KvOutput {}
+
     /** Timeout, 5xx, connection error. Goes with {@link Outcome#UNKNOWN}. */
     record Unknown() implements KvOutput {}
 

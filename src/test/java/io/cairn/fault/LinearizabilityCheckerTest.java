@@ -303,6 +303,20 @@ class LinearizabilityCheckerTest {
     }
 
     @Test
+    void aTransactionDeletingAMissingDocumentIsA404AtThatOp() {
+        assertIllegal(new KvHistory()
+                .txn(1, 0, 1, new Written(5), new TxnPut("a", "x", null), new TxnDelete("b", null)));
+        assertIllegal(new KvHistory()
+                .put(1, 0, 1, "b", "old", 1)
+                .txn(1, 2, 3, new KvOutput.TxnNotFound(1), new TxnPut("a", "x", null), new TxnDelete("b", null)));
+        assertIllegal(new KvHistory() // op 0 fails first
+                .txn(1, 0, 1, new KvOutput.TxnNotFound(1), new TxnCheck("a", 7), new TxnDelete("b", null)));
+        assertOk(new KvHistory()
+                .txn(1, 0, 1, new KvOutput.TxnNotFound(1), new TxnPut("a", "x", null), new TxnDelete("b", null))
+                .readMissing(2, 2, 3, "a", 4));
+    }
+
+    @Test
     void deletingAMissingDocumentSucceedsNowhere() {
         assertIllegal(new KvHistory().delete(1, 0, 1, "k", 3));
         assertIllegal(new KvHistory()
@@ -484,9 +498,9 @@ class LinearizabilityCheckerTest {
                 KvInput.TxnOp op = t.ops().get(i);
                 Doc d = docs.get(op.key());
                 Long expected = op instanceof TxnPut p ? p.ifRev() : op instanceof TxnDelete del ? del.ifRev() : (Long) ((TxnCheck) op).rev();
-                if (expected == null) continue;
-                boolean holds = expected == 0 ? d == null : d != null && d.rev() == expected;
+                boolean holds = expected == null || (expected == 0 ? d == null : d != null && d.rev() == expected);
                 if (!holds) return new PreconditionFailed(i);
+                if (op instanceof TxnDelete && d == null) return new KvOutput.TxnNotFound(i); // Cairn: 404, failedOp
             }
             for (KvInput.TxnOp op : t.ops()) {
                 if (op instanceof TxnPut p) docs.put(p.key(), new Doc(p.value(), rev));

@@ -61,6 +61,8 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         List<String> jvmArgs = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
         Map<String, String> env = new LinkedHashMap<>();
         Function<Node, List<String>> command;
+        java.util.function.Consumer<Node> prepare = n -> { };
+        java.util.function.Consumer<Node> release = n -> { };
 
         public Options nodes(int n) {
             if (n < 1 || n > 9) throw new IllegalArgumentException("1..9 nodes");
@@ -84,6 +86,17 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             return this;
         }
 
+        /**
+         * Runs for each node once its data directory exists and before its first start (to mount a
+         * small filesystem on it, say); {@code release} runs at {@link #close()} once every process
+         * is gone and before the directory is deleted (to unmount it).
+         */
+        public Options dataDirs(java.util.function.Consumer<Node> prepare, java.util.function.Consumer<Node> release) {
+            this.prepare = Objects.requireNonNull(prepare);
+            this.release = Objects.requireNonNull(release);
+            return this;
+        }
+
         /** Replaces {@code java <jvmArgs> -jar <jar>}: for the harness's own tests. */
         public Options command(Function<Node, List<String>> command) {
             this.command = command;
@@ -104,6 +117,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         private final Path log;
         private volatile Process process;
         private volatile boolean stopped;
+        private final Map<String, String> env = new java.util.concurrent.ConcurrentHashMap<>();
         private int starts;
 
         Node(String id, int httpPort, int raftPort, Path dataDir, Path log) {
@@ -205,6 +219,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         Runtime.getRuntime().addShutdownHook(cluster.shutdownHook);
         try {
             cluster.create();
+            for (Node n : cluster.nodes.values()) options.prepare.accept(n);
             for (Node n : cluster.nodes.values()) cluster.launch(n);
             return cluster;
         } catch (RuntimeException | Error e) {
@@ -302,6 +317,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         env.put("CAIRN_DATA_DIR", n.dataDir.toString());
         env.put("CAIRN_PEERS", peersFor(n));
         env.putAll(options.env);
+        env.putAll(n.env);
         return env;
     }
 
@@ -324,13 +340,31 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
+    /**
+     * {@code java <jvmArgs> -jar <tmp>/node.jar}, where {@code node.jar} links to the jar under
+     * test. The command line never says {@code cairn.jar}: on a shared machine another test run's
+     * {@code pkill -f cairn.jar} (seen here) would otherwise stop this cluster's nodes in the
+     * middle of a run. This cluster ends its own processes, by pid.
+     */
     private List<String> defaultCommand() {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(options.jvmArgs);
         cmd.add("-jar");
-        cmd.add(options.jar.toAbsolutePath().toString());
+        cmd.add(linkedJar().toString());
         return cmd;
+    }
+
+    private synchronized Path linkedJar() {
+        Path link = root.resolve("node.jar");
+        if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createSymbolicLink(link, options.jar.toAbsolutePath());
+            } catch (IOException | UnsupportedOperationException e) {
+                return options.jar.toAbsolutePath();
+            }
+        }
+        return link;
     }
 
     public static String javaBinary() {
@@ -419,6 +453,81 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
+    /**
+     * SIGTERM: Cairn stops gracefully (a leader hands leadership off, HTTP drains); waits until the
+     * process has exited (kill -9 after 30 s, which fails the test as a hung stop).
+     */
+    @Override
+    public void terminate(String id) {
+        Node n = node(id);
+        Process p = n.process;
+        if (p == null || !p.isAlive()) return;
+        signal(n, "TERM");
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                kill(id);
+                throw new AssertionError(id + " did not stop within 30 s of SIGTERM; log tail:\n" + tail(id, 40));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        n.stopped = false;
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger snapshotCrashesDuring = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger snapshotCrashesAfter = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Asks the node for a snapshot ({@code POST /v1/snapshot}) and {@code kill -9}s it as soon as
+     * the snapshot's temp file appears in {@code <data>/snapshots} (a crash in the middle of the
+     * SQLite backup), or, if the snapshot finished before it was seen, right after the answer (a
+     * crash just after the log was compacted). Counted in {@link #snapshotCrashes()}.
+     */
+    @Override
+    public void killDuringSnapshot(String id) {
+        Node n = node(id);
+        if (!n.serving()) return;
+        Path dir = n.dataDir.resolve("snapshots");
+        HttpRequest req = HttpRequest.newBuilder(n.uri("/v1/snapshot")).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.noBody()).build();
+        var answer = http.sendAsync(req, HttpResponse.BodyHandlers.discarding());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        boolean during = false;
+        while (!answer.isDone() && System.nanoTime() - deadline < 0) {
+            if (takingSnapshot(dir)) {
+                during = true;
+                break;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        kill(id);
+        (during ? snapshotCrashesDuring : snapshotCrashesAfter).incrementAndGet();
+    }
+
+    private static boolean takingSnapshot(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().startsWith("taking-"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Snapshot crashes so far: {@code [in the middle of the backup, right after it]}. */
+    public int[] snapshotCrashes() {
+        return new int[] {snapshotCrashesDuring.get(), snapshotCrashesAfter.get()};
+    }
+
+    /**
+     * Sets (value non-null) or removes an environment variable of one node for its next starts,
+     * over the cluster's own (e.g. {@code CAIRN_JOIN} for a node that comes back with a new data directory).
+     */
+    public void setEnv(String id, String name, String value) {
+        Node n = node(id);
+        if (value == null) n.env.remove(name);
+        else n.env.put(name, value);
+    }
+
     /** Starts a node that is down again, same ports, environment and data directory. */
     @Override
     public void restart(String id) {
@@ -472,6 +581,12 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             p.delay(Duration.ZERO);
             await(p.pass());
         }
+    }
+
+    /** Drops every open connection on every link (both ends see a reset); later connections pass as before. */
+    @Override
+    public void resetLinks() {
+        for (FaultProxy p : proxies.values()) await(p.resetConnections());
     }
 
     /** Adds {@code delay} to every link, both directions of each connection. */
@@ -676,6 +791,13 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception ignored) {
             // best effort
+        }
+        for (Node n : nodes.values()) {
+            try {
+                options.release.accept(n);
+            } catch (RuntimeException e) {
+                System.err.println("releasing " + n.id + "'s data directory: " + e);
+            }
         }
         if (Boolean.getBoolean("cairn.fault.keep")) {
             System.err.println("cairn.fault.keep: leaving " + root);

@@ -56,42 +56,83 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Workload {
     /** Settings. {@code nodes} are HTTP addresses {@code host:port}. */
     public record Config(long seed, List<String> nodes, String collection, int clients, int keys, int opsMax,
-                         Duration duration, Duration requestTimeout, Mix mix) {
+                         Duration duration, Duration requestTimeout, Mix mix, KeyPlan plan) {
         public Config {
             nodes = List.copyOf(nodes);
             if (nodes.isEmpty()) throw new IllegalArgumentException("no nodes");
             if (clients < 1 || keys < 1 || opsMax < 0) throw new IllegalArgumentException("clients, keys >= 1");
             Objects.requireNonNull(collection, "collection");
+            Objects.requireNonNull(plan, "plan");
         }
 
-        /** Defaults: 4 clients, 5 keys, 2000 ops or 60 s, 2 s per request, collection {@code fault_<seed>}. */
+        /**
+         * Defaults: 4 clients, 4 single keys and 2 transaction pairs (see {@link KeyPlan#DEFAULT}),
+         * 2000 ops or 60 s, 2 s per request, collection {@code fault_<seed>}.
+         */
         public static Config of(long seed, List<String> nodes) {
-            return new Config(seed, nodes, "fault_" + Long.toUnsignedString(seed, 36), 4, 5, 2_000,
-                    Duration.ofSeconds(60), Duration.ofSeconds(2), Mix.DEFAULT);
+            return new Config(seed, nodes, "fault_" + Long.toUnsignedString(seed, 36), 4, 4, 2_000,
+                    Duration.ofSeconds(60), Duration.ofSeconds(2), Mix.DEFAULT, KeyPlan.DEFAULT);
         }
 
         public Config withClients(int n) {
-            return new Config(seed, nodes, collection, n, keys, opsMax, duration, requestTimeout, mix);
+            return new Config(seed, nodes, collection, n, keys, opsMax, duration, requestTimeout, mix, plan);
         }
 
+        /** How many single keys (groups no transaction touches). */
         public Config withKeys(int n) {
-            return new Config(seed, nodes, collection, clients, n, opsMax, duration, requestTimeout, mix);
+            return new Config(seed, nodes, collection, clients, n, opsMax, duration, requestTimeout, mix, plan);
         }
 
         public Config withOps(int max, Duration d) {
-            return new Config(seed, nodes, collection, clients, keys, max, d, requestTimeout, mix);
+            return new Config(seed, nodes, collection, clients, keys, max, d, requestTimeout, mix, plan);
         }
 
         public Config withRequestTimeout(Duration d) {
-            return new Config(seed, nodes, collection, clients, keys, opsMax, duration, d, mix);
+            return new Config(seed, nodes, collection, clients, keys, opsMax, duration, d, mix, plan);
         }
 
         public Config withMix(Mix m) {
-            return new Config(seed, nodes, collection, clients, keys, opsMax, duration, requestTimeout, m);
+            return new Config(seed, nodes, collection, clients, keys, opsMax, duration, requestTimeout, m, plan);
         }
 
         public Config withCollection(String c) {
-            return new Config(seed, nodes, c, clients, keys, opsMax, duration, requestTimeout, mix);
+            return new Config(seed, nodes, c, clients, keys, opsMax, duration, requestTimeout, mix, plan);
+        }
+
+        public Config withPlan(KeyPlan p) {
+            return new Config(seed, nodes, collection, clients, keys, opsMax, duration, requestTimeout, mix, p);
+        }
+    }
+
+    /**
+     * How operations spread over keys, so that the checker can split the history into small
+     * independent parts (P-compositionality) and each part stays searchable:
+     * <ul>
+     *   <li>single-key operations run on {@code Config.keys} <em>single</em> keys that no
+     *       transaction touches; transactions run on {@code pairs} pairs of keys of their own
+     *       (reads and writes of one key of a pair are mixed in, to observe what transactions did);</li>
+     *   <li>at most {@code clientsPerGroup} clients work on one group (a single key or a pair) at a time;</li>
+     *   <li>a group <em>rotates</em> to fresh keys (a new generation: {@code k3}, {@code k3.1}, ...)
+     *       after {@code opsPerGeneration} operations or {@code unknownWritesPerGeneration} writes
+     *       of unknown outcome, so no part of the history gathers many operations that may take
+     *       effect at any later time (each one doubles the search). 0 = never rotate on that count.</li>
+     * </ul>
+     * Every key stays checked in full; rotation only bounds how long one key lives (as Jepsen's
+     * independent keys do).
+     */
+    public record KeyPlan(int pairs, int clientsPerGroup, int opsPerGeneration, int unknownWritesPerGeneration) {
+        public static final KeyPlan DEFAULT = new KeyPlan(2, 2, 150, 4);
+        /** One generation per key, no bound on clients per group: the plain "handful of keys" workload. */
+        public static final KeyPlan UNBOUNDED = new KeyPlan(0, Integer.MAX_VALUE, 0, 0);
+
+        public KeyPlan {
+            if (pairs < 0 || clientsPerGroup < 1 || opsPerGeneration < 0 || unknownWritesPerGeneration < 0) {
+                throw new IllegalArgumentException("bad key plan");
+            }
+        }
+
+        public KeyPlan withPairs(int n) {
+            return new KeyPlan(n, clientsPerGroup, opsPerGeneration, unknownWritesPerGeneration);
         }
     }
 
@@ -105,7 +146,8 @@ public final class Workload {
     }
 
     /** What happened, for the test's report. */
-    public record Summary(long seed, int ops, Map<Outcome, Integer> outcomes, int unexpected, List<String> unexpectedSamples) {}
+    public record Summary(long seed, int ops, Map<Outcome, Integer> outcomes, int unexpected, List<String> unexpectedSamples,
+                          int keys, int rotations) {}
 
     private final Vertx vertx;
     private final Config config;
@@ -115,7 +157,7 @@ public final class Workload {
     private final AtomicInteger unexpected = new AtomicInteger();
     private final List<String> unexpectedSamples = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger nextClientId;
-    private long deadlineNanos;
+    private volatile long deadlineNanos;
 
     public Workload(Vertx vertx, Config config, HistoryRecorder recorder) {
         this.vertx = vertx;
@@ -139,19 +181,114 @@ public final class Workload {
     public Future<Summary> run() {
         System.out.println("workload seed=" + config.seed() + " (replay: the same seed gives the same schedule)");
         deadlineNanos = System.nanoTime() + config.duration().toNanos();
+        makeGroups();
         List<Future<Void>> clients = new ArrayList<>();
         for (int c = 0; c < config.clients(); c++) {
             Client client = new Client(c);
             clients.add(client.start());
         }
-        return Future.join(clients).map(v -> new Summary(config.seed(), config.opsMax() - Math.max(0, budget.get()),
-                recorder.counts(), unexpected.get(), List.copyOf(unexpectedSamples)));
+        return Future.join(clients).map(v -> {
+            synchronized (groupLock) {
+                return new Summary(config.seed(), config.opsMax() - Math.max(0, budget.get()), recorder.counts(),
+                        unexpected.get(), List.copyOf(unexpectedSamples), keysUsed.size(), rotations);
+            }
+        });
+    }
+
+    /** Ends the run early: each client stops after its request in flight. */
+    public void stop() {
+        deadlineNanos = System.nanoTime();
     }
 
     /** Closes the HTTP client. */
     public void close() {
         http.close();
     }
+
+    /** A key group: one single key, or a pair of keys for transactions, and its current generation. */
+    private static final class Group {
+        final int index;
+        final boolean pair;
+        int generation;
+        int ops;
+        int unknownWrites;
+        int inFlight;
+
+        Group(int index, boolean pair) {
+            this.index = index;
+            this.pair = pair;
+        }
+    }
+
+    /** A client's hold on a group for one operation: the keys of the generation it used. */
+    private record Lease(Group group, int generation, List<String> keys) {}
+
+    private final Object groupLock = new Object();
+    private List<Group> singles;
+    private List<Group> pairs;
+    private int rotations;
+    private final List<String> keysUsed = new ArrayList<>();
+
+    private void makeGroups() {
+        synchronized (groupLock) {
+            singles = new ArrayList<>();
+            pairs = new ArrayList<>();
+            for (int i = 0; i < config.keys(); i++) singles.add(new Group(i, false));
+            for (int i = 0; i < config.plan().pairs(); i++) pairs.add(new Group(i, true));
+            for (Group g : singles) keysUsed.addAll(keysOf(g));
+            for (Group g : pairs) keysUsed.addAll(keysOf(g));
+        }
+    }
+
+    private List<String> keysOf(Group g) {
+        String suffix = g.generation == 0 ? "" : "." + g.generation;
+        if (!g.pair) return List.of(key(g.index) + suffix);
+        String base = config.collection() + "/t" + g.index;
+        return List.of(base + "a" + suffix, base + "b" + suffix);
+    }
+
+    /** Takes a group of the list, starting at {@code start}, skipping groups that are at their client bound. */
+    private Lease acquire(List<Group> groups, int start) {
+        synchronized (groupLock) {
+            Group chosen = groups.get(start);
+            for (int i = 0; i < groups.size(); i++) {
+                Group g = groups.get((start + i) % groups.size());
+                if (g.inFlight < config.plan().clientsPerGroup()) {
+                    chosen = g;
+                    break;
+                }
+            }
+            Lease lease = new Lease(chosen, chosen.generation, keysOf(chosen));
+            chosen.inFlight++;
+            chosen.ops++;
+            int opsMax = config.plan().opsPerGeneration();
+            if (opsMax > 0 && chosen.ops >= opsMax) rotate(chosen);
+            return lease;
+        }
+    }
+
+    private void release(Lease lease, boolean unknownWrite) {
+        if (lease == null) return;
+        synchronized (groupLock) {
+            Group g = lease.group();
+            g.inFlight--;
+            if (!unknownWrite || g.generation != lease.generation()) return;
+            g.unknownWrites++;
+            int max = config.plan().unknownWritesPerGeneration();
+            if (max > 0 && g.unknownWrites >= max) rotate(g);
+        }
+    }
+
+    private void rotate(Group g) {
+        g.generation++;
+        g.ops = 0;
+        g.unknownWrites = 0;
+        rotations++;
+        keysUsed.addAll(keysOf(g));
+    }
+
+    /** One request a client is about to make, and the group it holds for it. */
+    private record Choice(KvInput input, Lease lease) {}
 
     /** One sequential client: its own random stream, node and id. */
     private final class Client {
@@ -183,14 +320,18 @@ public final class Workload {
                 done.tryComplete();
                 return;
             }
-            KvInput input = choose();
+            Choice choice = choose();
+            KvInput input = choice.input();
             HistoryRecorder.Pending p = recorder.invoke(clientId, input);
             send(input).onComplete(ar -> {
-                Answer a = ar.succeeded() ? ar.result() : new Answer(KvOutput.UNKNOWN, Outcome.UNKNOWN);
+                Answer a = ar.succeeded() ? ar.result() : failure(ar.cause());
                 recorder.complete(p, a.output(), a.outcome());
+                release(choice.lease(), a.outcome() == Outcome.UNKNOWN && !isReadOnly(input));
                 learn(input, a);
                 if (a.outcome() == Outcome.UNKNOWN) {
                     clientId = nextClientId.getAndIncrement();
+                }
+                if (a.outcome() != Outcome.OK) {
                     node = (node + 1) % config.nodes().size(); // the node may be the one in trouble
                 }
                 context.runOnContext(v -> next());
@@ -213,10 +354,6 @@ public final class Workload {
             }
         }
 
-        String randomKey() {
-            return key(random.nextInt(config.keys()));
-        }
-
         String newValue() {
             return "c" + index + "-" + (written++);
         }
@@ -228,30 +365,63 @@ public final class Workload {
             return random.nextInt(3) == 0 ? 0 : 1 + random.nextInt(50);
         }
 
-        KvInput choose() {
+        Choice choose() {
             Mix mix = config.mix();
             int roll = random.nextInt(mix.total());
-            String key = randomKey();
+            boolean txn = roll >= mix.total() - mix.txn();
+            if (txn && !pairs.isEmpty()) {
+                Lease lease = acquire(pairs, random.nextInt(pairs.size()));
+                return new Choice(pairTxn(lease.keys()), lease);
+            }
+            if (txn) return new Choice(wideTxn(), null);
+            Lease lease;
+            String key;
+            if (!pairs.isEmpty() && mix.txn() > 0 && random.nextInt(4) == 0) {
+                lease = acquire(pairs, random.nextInt(pairs.size()));
+                key = lease.keys().get(random.nextInt(2));
+            } else {
+                lease = acquire(singles, random.nextInt(singles.size()));
+                key = lease.keys().get(0);
+            }
+            return new Choice(single(roll, key), lease);
+        }
+
+        KvInput single(int roll, String key) {
+            Mix mix = config.mix();
             if ((roll -= mix.read()) < 0) return new Read(key);
             if ((roll -= mix.put()) < 0) return Put.plain(key, newValue());
             if ((roll -= mix.cas()) < 0) {
                 long rev = revFor(key);
                 return rev == 0 ? Put.ifAbsent(key, newValue()) : Put.ifMatch(key, newValue(), rev);
             }
-            if ((roll -= mix.delete()) < 0) return new Delete(key, random.nextBoolean() ? null : nonZero(revFor(key)));
-            List<Integer> ks = new ArrayList<>();
-            for (int i = 0; i < config.keys(); i++) ks.add(i);
-            Collections.shuffle(ks, random);
+            return new Delete(key, random.nextBoolean() ? null : nonZero(revFor(key)));
+        }
+
+        /** A transaction on both keys of a pair, in a random order. */
+        KvInput pairTxn(List<String> keys) {
+            List<String> ks = new ArrayList<>(keys);
+            if (random.nextBoolean()) Collections.reverse(ks);
+            List<TxnOp> ops = new ArrayList<>();
+            for (String k : ks) ops.add(txnOp(k));
+            return new Txn(ops);
+        }
+
+        /** A transaction on 2-3 of the single keys (only when the plan has no pairs). */
+        KvInput wideTxn() {
+            List<Integer> idx = new ArrayList<>();
+            for (int i = 0; i < config.keys(); i++) idx.add(i);
+            Collections.shuffle(idx, random);
             int n = Math.min(config.keys(), 2 + random.nextInt(2));
             List<TxnOp> ops = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                String k = key(ks.get(i));
-                int kind = random.nextInt(10);
-                if (kind < 6) ops.add(new TxnPut(k, newValue(), random.nextBoolean() ? revFor(k) : null));
-                else if (kind < 8) ops.add(new TxnCheck(k, revFor(k)));
-                else ops.add(new TxnDelete(k, random.nextBoolean() ? revFor(k) : null));
-            }
+            for (int i = 0; i < n; i++) ops.add(txnOp(key(idx.get(i))));
             return new Txn(ops);
+        }
+
+        TxnOp txnOp(String k) {
+            int kind = random.nextInt(10);
+            if (kind < 6) return new TxnPut(k, newValue(), random.nextBoolean() ? revFor(k) : null);
+            if (kind < 8) return new TxnCheck(k, revFor(k));
+            return new TxnDelete(k, random.nextBoolean() ? nonZero(revFor(k)) : null);
         }
 
         Long nonZero(long rev) {
@@ -281,6 +451,23 @@ public final class Workload {
             Txn t = (Txn) input;
             return request(HttpMethod.POST, port, host, "/v1/txn", timeout).sendJsonObject(txnBody(t)).map(Workload.this::txnAnswer);
         }
+    }
+
+    private static boolean isReadOnly(KvInput input) {
+        if (input instanceof Read) return true;
+        return input instanceof Txn t && t.ops().stream().allMatch(op -> op instanceof TxnCheck);
+    }
+
+    /**
+     * A request that got no HTTP answer. A connection that could not be opened carried nothing:
+     * the request definitely did not happen. Anything else (timeout, reset, closed) may have
+     * reached the server: unknown.
+     */
+    static Answer failure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) return new Answer(KvOutput.UNKNOWN, Outcome.FAILED);
+        }
+        return UNKNOWN;
     }
 
     private HttpRequest<Buffer> request(HttpMethod method, int port, String host, String path, long timeoutMillis) {
@@ -357,11 +544,23 @@ public final class Workload {
             if (failedOp == null) contract(r, "a txn 412 without error.failedOp");
             return new Answer(new PreconditionFailed(failedOp == null ? -1 : failedOp), Outcome.OK);
         }
+        if (s == 404) {
+            JsonObject error = errorOf(r);
+            Integer failedOp = error.getInteger("failedOp");
+            if (failedOp == null || !"not_found".equals(error.getString("code"))) {
+                contract(r, "a txn 404 without error.failedOp");
+                return new Answer(KvOutput.UNKNOWN, Outcome.FAILED);
+            }
+            return new Answer(new KvOutput.TxnNotFound(failedOp), Outcome.OK);
+        }
         return other(r);
     }
 
     private Answer other(HttpResponse<Buffer> r) {
         int s = r.statusCode();
+        // README "Guarantees": a write answered 503 no_leader was not applied (refused before it
+        // entered the log, or its entry was overwritten by another leader's). Definite.
+        if (s == 503 && "no_leader".equals(errorOf(r).getString("code"))) return new Answer(KvOutput.UNKNOWN, Outcome.FAILED);
         if (s >= 500) return UNKNOWN;
         if (s == 409 || s == 404) return new Answer(KvOutput.UNKNOWN, Outcome.FAILED); // definite: nothing applied
         contract(r, "unexpected status");
@@ -372,6 +571,12 @@ public final class Workload {
     private void contract(HttpResponse<Buffer> r, String what) {
         unexpected.incrementAndGet();
         if (unexpectedSamples.size() < 10) unexpectedSamples.add(what + ": " + r.statusCode() + " " + r.bodyAsString());
+    }
+
+    private static JsonObject errorOf(HttpResponse<Buffer> r) {
+        JsonObject body = body(r);
+        Object e = body == null ? null : body.getValue("error");
+        return e instanceof JsonObject o ? o : new JsonObject();
     }
 
     private static JsonObject body(HttpResponse<Buffer> r) {
@@ -459,10 +664,10 @@ public final class Workload {
         });
     }
 
-    /** The collection's keys as the checker names them. */
+    /** Every key the workload has used so far (all generations), as the checker names them. */
     public List<String> keys() {
-        List<String> keys = new ArrayList<>();
-        for (int i = 0; i < config.keys(); i++) keys.add(key(i));
-        return keys;
+        synchronized (groupLock) {
+            return List.copyOf(keysUsed);
+        }
     }
 }

@@ -51,9 +51,11 @@ class ChangeStreamTest {
 
     private static Sub subscribe(String node, String query) throws Exception {
         Sub s = new Sub();
-        s.socket = ws.connect(cluster.httpPort(node), "127.0.0.1", "/v1/changes" + query).await(10, TimeUnit.SECONDS);
-        s.socket.textMessageHandler(t -> s.frames.add(new JsonObject(t)));
-        s.socket.closeHandler(v -> s.closeCode.set(s.socket.closeStatusCode() == null ? 0 : s.socket.closeStatusCode()));
+        // Handlers are set on the event loop as the connection completes, before any frame is dispatched.
+        s.socket = ws.connect(cluster.httpPort(node), "127.0.0.1", "/v1/changes" + query).onSuccess(socket -> {
+            socket.textMessageHandler(t -> s.frames.add(new JsonObject(t)));
+            socket.closeHandler(v -> s.closeCode.set(socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()));
+        }).await(10, TimeUnit.SECONDS);
         return s;
     }
 
@@ -85,7 +87,8 @@ class ChangeStreamTest {
         long r4 = write("/v1/collections/s1/docs/d", HttpMethod.PUT, "{\"v\":4}");
         long r5 = write("/v1/collections/s1", HttpMethod.DELETE, null);
         Sub resumed = subscribe(follower, "?collection=s1&after=" + r3);
-        TestCluster.awaitTrue("2 more changes", () -> resumed.changes().size() >= 2);
+        TestCluster.awaitTrue("2 more changes on " + follower + " (frames " + resumed.frames + ", close " + resumed.closeCode
+                + ", applied " + cluster.node(follower).node().appliedIndex() + ")", () -> resumed.changes().size() >= 2);
         assertThat(resumed.changes()).extracting(c -> c.getLong("rev")).containsExactly(r4, r5);
         assertThat(resumed.changes().get(1).getString("op")).isEqualTo("drop");
         TestCluster.awaitTrue("a progress frame", () -> resumed.frames.stream().anyMatch(f -> f.getString("type").equals("progress")));
@@ -128,6 +131,7 @@ class ChangeStreamTest {
         TestCluster.awaitTrue("the close", () -> s.closeCode.get() >= 0);
         assertThat(s.closeCode.get()).isEqualTo(4410);
         assertThat(s.frames).hasSize(1);
+        assertThat(s.frames.get(0).getString("type")).isEqualTo("error");
         assertThat(s.frames.get(0).getString("code")).isEqualTo("compacted");
         assertThat(s.frames.get(0).getLong("oldestRev")).isGreaterThan(2);
     }

@@ -174,6 +174,28 @@ class ElectionTest {
     }
 
     @Test
+    void paper_5_2_aCandidateRefusingABetterCandidateOnlyForItsSelfVoteBacksOff() {
+        Replication r = Direct.node("n1", 2, Direct.entries(1));
+        Direct.pastLease(r);
+        r.receive(new ToReplication.StartCampaign(2, false));
+        Direct.drain(r);
+        r.step(new VoteRequest("n2", "n1", 3, 5, 2, false));
+        r.step(new VoteRequest("n3", "n1", 3, 1, 1, false));
+        List<Ready> readies = Direct.drain(r);
+        assertThat(Direct.messages(readies, VoteResponse.class)).extracting(VoteResponse::granted)
+                .containsExactly(false, false);
+        assertThat(readies.stream().flatMap(x -> x.toElection().stream()).filter(x -> x instanceof ToElection.Yield))
+                .containsExactly(new ToElection.Yield(3, "n2"));
+
+        Election e = new Election(RaftHarness.config("n1"), new SplittableRandom(7));
+        e.receive(new ToElection.View(3, Role.CANDIDATE, null, 1, 1, List.of("n1", "n2", "n3"), true));
+        for (int i = 0; i < 9; i++) e.tick();
+        e.receive(new ToElection.Yield(3, "n2"));
+        for (int i = 0; i < 9; i++) e.tick();
+        assertThat(e.hasOutput()).isFalse();
+    }
+
+    @Test
     void wonTermIsAcceptedOnlyWhileStillCandidateInThatTerm() {
         Replication r = Direct.node("n1", 2, Direct.entries(1));
         Direct.pastLease(r);

@@ -209,6 +209,20 @@ class ReplicationTest {
     }
 
     @Test
+    void aRestartedNodeResumesApplyingAfterTheStateMachinesAppliedIndex() {
+        Replication r = new Replication(RaftHarness.config("n1"),
+                new DurableState(new HardState(2, null, 3), new SnapshotMeta(0, 0, Direct.THREE), Direct.entries(1, 1, 2, 2), 2));
+        Ready ready = r.ready();
+        assertThat(ready.committedEntries()).extracting(Entry::index).containsExactly(3L);
+        assertThat(ready.hardState()).isNull();
+        // The applied index counts as committed even if the persisted commit lags behind it.
+        Replication ahead = new Replication(RaftHarness.config("n1"),
+                new DurableState(new HardState(2, null, 1), new SnapshotMeta(0, 0, Direct.THREE), Direct.entries(1, 1, 2, 2), 3));
+        assertThat(ahead.commitIndex()).isEqualTo(3);
+        assertThat(ahead.ready().committedEntries()).isEmpty();
+    }
+
+    @Test
     void aReadyMustBeAdvancedBeforeTheNextOne() {
         Replication r = Direct.node("n1", 2, Direct.entries(1));
         Ready ready = r.ready();
@@ -244,5 +258,28 @@ class ReplicationTest {
         List<Entry> bad = List.of(new Entry(2, 2, EntryType.NORMAL, new byte[0]), new Entry(3, 2, EntryType.NORMAL, new byte[0]));
         assertThatThrownBy(() -> r.step(new AppendEntries("n2", "n1", 2, 1, 1, 2, bad)))
                 .isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * Outside Raft's model (a follower's disk lost acknowledged entries, e.g. a wiped data
+     * directory): the follower says so in its heartbeat answer and the leader probes it again from
+     * its real last index instead of trusting the old match index forever.
+     */
+    @Test
+    void aFollowerThatLostItsLogIsProbedAgainFromWhatItHas() {
+        Replication r = Direct.node("n1", 2, Direct.entries(1, 2));
+        Direct.elect(r);
+        Direct.drain(r);
+        r.step(new Message.AppendResponse("n2", "n1", 3, true, 3, 0, 0));
+        Direct.drain(r);
+        assertThat(r.status().matchIndex().get("n2")).isEqualTo(3);
+        r.step(new Message.HeartbeatResponse("n2", "n1", 3, 0, 0, 0));
+        List<Message.AppendEntries> sent = Direct.messages(Direct.drain(r), Message.AppendEntries.class);
+        assertThat(sent).anySatisfy(a -> {
+            assertThat(a.to()).isEqualTo("n2");
+            assertThat(a.prevIndex()).isEqualTo(0);
+        });
+        assertThat(r.status().matchIndex().get("n2")).isZero();
+        assertThat(r.commitIndex()).isEqualTo(3);
     }
 }

@@ -48,13 +48,18 @@ public final class Simulator {
 
     /** What to simulate. {@code trace} prints every event (for replaying one seed). */
     public record Options(int nodes, int chaosTicks, int healTicksMax, boolean trace) {
+        /**
+         * Mostly 3-node clusters (6 in 10 seeds), which reach multi-term histories fastest, then 5
+         * (3 in 10) and 7 (1 in 10); fault phases of 200 to 1000 ticks.
+         */
         public static Options forSeed(long seed) {
-            int nodes = switch ((int) Math.floorMod(seed, 3L)) {
-                case 0 -> 3;
-                case 1 -> 5;
+            int nodes = switch ((int) Math.floorMod(seed, 10L)) {
+                case 0, 1, 2, 3, 4, 5 -> 3;
+                case 6, 7, 8 -> 5;
                 default -> 7;
             };
-            return new Options(nodes, 300, 200, false);
+            int chaosTicks = 200 + (int) Math.floorMod(seed * 0x9E3779B97F4A7C15L >>> 17, 801L);
+            return new Options(nodes, chaosTicks, 200, false);
         }
     }
 
@@ -73,7 +78,7 @@ public final class Simulator {
                          long readsConfirmed, long leaseReads, long crashes, long membershipChanges,
                          long healTicks) {}
 
-    private enum Kind { TICK_REPLICATION, TICK_ELECTION, DELIVER, TO_ELECTION, TO_REPLICATION, PERSISTED, RESTART }
+    private enum Kind { TICK_REPLICATION, TICK_ELECTION, DELIVER, TO_ELECTION, TO_REPLICATION, PERSISTED, RESTART, CRASH }
 
     private record Event(long time, long seq, Kind kind, SimNode node, int incarnation, Object payload)
             implements Comparable<Event> {
@@ -91,6 +96,8 @@ public final class Simulator {
         Replication rep;
         Election elec;
         boolean up;
+        /** Stopped for good by the operator (a removed server, see stopRemovedServers). */
+        boolean decommissioned;
         int incarnation;
         Ready persisting;
         long toElectionAt;
@@ -120,6 +127,7 @@ public final class Simulator {
     private final long seed;
     private final Options options;
     private final SplittableRandom rnd;
+    private final Config baseConfig;
     private final PriorityQueue<Event> queue = new PriorityQueue<>();
     private long now;
     private long seq;
@@ -132,6 +140,26 @@ public final class Simulator {
     private double duplicateP;
     private double slowP;
     private boolean healed;
+
+    // Workload and fault rates of this seed (per tick unless said otherwise).
+    private double proposeP;
+    private double readP;
+    private double membershipP;
+    private double transferP;
+    private double compactP;
+    private double crashP;
+    private double leaderCrashP;
+    /** Chance that a newly elected leader crashes within its first 3 ticks (multi-term divergence). */
+    private double newLeaderCrashP;
+    /** Chance that a leader crashes right after an event that advanced its commit index. */
+    private double commitCrashP;
+    /** Chance that a newly elected leader is cut off at once (its first entries stay its own). */
+    private double newLeaderIsolateP;
+    /** Chance that a node crashes right after its granted vote went out. */
+    private double voteCrashP;
+    /** Restarts come 1 to this many time units after a crash. */
+    private int restartDelayMax;
+    private double partitionP;
 
     // Checker state.
     private final Map<Long, String> leaderOfTerm = new HashMap<>();
@@ -158,10 +186,21 @@ public final class Simulator {
         this.seed = seed;
         this.options = options;
         this.rnd = new SplittableRandom(seed);
+        this.baseConfig = randomConfig(rnd);
     }
 
-    static Config config(String id) {
-        return new Config(id, 10, 2, 8, 512, 4, 64, true, true, 2, 16, 4096, 64 << 10, 4096, 64, 8, 4096);
+    /** The settings of this seed (the same on every node; leases assume equal election timeouts). */
+    private Config config(String id) {
+        return baseConfig.withId(id);
+    }
+
+    private static Config randomConfig(SplittableRandom rnd) {
+        int[] appendEntries = {1, 2, 4, 8};
+        boolean preVote = rnd.nextInt(4) != 0;
+        boolean checkQuorum = rnd.nextInt(4) != 0;
+        return new Config("n0", 10, 1 + rnd.nextInt(3), appendEntries[rnd.nextInt(4)], 128 + rnd.nextInt(512),
+                1 + rnd.nextInt(4), 16 + rnd.nextInt(112), preVote, checkQuorum, 2, 1 + rnd.nextInt(16), 4096,
+                64 << 10, 4096, 64, rnd.nextInt(10), 4096);
     }
 
     /** Runs the seed; throws {@link Failure} on the first broken invariant. */
@@ -196,10 +235,27 @@ public final class Simulator {
 
     // ---------------------------------------------------------------- setup
 
+    /**
+     * Swarm testing: each seed draws its own fault and workload rates, so some seeds crash often,
+     * some partition often, some lose many messages, some do none of it.
+     */
     private void boot() {
         dropP = rnd.nextDouble() * 0.15;
         duplicateP = rnd.nextDouble() * 0.05;
         slowP = rnd.nextDouble() * 0.10;
+        proposeP = 0.1 + rnd.nextDouble() * 0.6;
+        readP = rnd.nextDouble() * 0.2;
+        membershipP = rnd.nextDouble() * 0.04;
+        transferP = rnd.nextDouble() * 0.02;
+        compactP = rnd.nextDouble() * 0.06;
+        crashP = rnd.nextDouble() * 0.025;
+        leaderCrashP = rnd.nextDouble() * 0.02;
+        newLeaderCrashP = rnd.nextDouble() * 0.3;
+        commitCrashP = rnd.nextDouble() * 0.1;
+        newLeaderIsolateP = rnd.nextDouble() * 0.3;
+        voteCrashP = rnd.nextDouble() * 0.3;
+        restartDelayMax = new int[] {30, 100, 400}[rnd.nextInt(3)];
+        partitionP = rnd.nextDouble() * 0.03;
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < options.nodes(); i++) {
             members.add(new Member("n" + (i + 1), "n" + (i + 1) + ":7000", "n" + (i + 1) + ":8080", true));
@@ -238,7 +294,7 @@ public final class Simulator {
         n.up = false;
         n.incarnation++;
         n.persisting = null;
-        schedule(20 + rnd.nextInt(400), Kind.RESTART, n, null);
+        schedule(1 + rnd.nextInt(restartDelayMax), Kind.RESTART, n, null);
     }
 
     // ---------------------------------------------------------------- scheduler
@@ -261,7 +317,7 @@ public final class Simulator {
     private void dispatch(Event e) {
         SimNode n = e.node();
         if (e.kind() == Kind.RESTART) {
-            if (!n.up) start(n);
+            if (!n.up && !n.decommissioned) start(n);
             return;
         }
         if (e.kind() == Kind.DELIVER) {
@@ -281,14 +337,20 @@ public final class Simulator {
                 afterElection(n);
             }
             case TO_ELECTION -> {
+                if (options.trace()) trace(n.id + " election receives " + e.payload());
                 n.elec.receive((ToElection) e.payload());
                 afterElection(n);
             }
             case TO_REPLICATION -> {
+                if (options.trace()) trace(n.id + " replication receives " + e.payload() + " at term " + n.rep.term());
                 n.rep.receive((ToReplication) e.payload());
                 afterReplication(n);
             }
             case PERSISTED -> persisted(n, (Ready) e.payload());
+            case CRASH -> {
+                if (!healed) crash(n);
+                return;
+            }
             case DELIVER, RESTART -> throw new IllegalStateException();
         }
         check(n);
@@ -319,6 +381,10 @@ public final class Simulator {
         n.persisting = null;
         n.rep.advance(r);
         r.messages().forEach(this::send);
+        if (!healed && grantsVote(r) && rnd.nextDouble() < voteCrashP) {
+            crash(n);
+            return;
+        }
         for (ToElection t : r.toElection()) {
             n.toElectionAt = Math.max(n.toElectionAt, now + rnd.nextInt(4));
             schedule(n.toElectionAt - now, Kind.TO_ELECTION, n, t);
@@ -327,6 +393,13 @@ public final class Simulator {
         for (ReadResult rr : r.readResults()) readResult(n, rr);
         for (Ready.SnapshotRead sr : r.snapshotReads()) serveSnapshotRead(n, sr);
         afterReplication(n);
+    }
+
+    private static boolean grantsVote(Ready r) {
+        for (Message m : r.messages()) {
+            if (m instanceof Message.VoteResponse v && v.granted()) return true;
+        }
+        return false;
     }
 
     private void writeDisk(SimNode n, Ready r) {
@@ -522,21 +595,21 @@ public final class Simulator {
 
     private void chaos() {
         SimNode leader = leader();
-        double p = rnd.nextDouble();
-        if (p < 0.35) propose(randomUp());
-        if (rnd.nextDouble() < 0.10) startRead(randomUp());
-        if (leader != null && rnd.nextDouble() < 0.05) leaseRead(leader);
-        if (leader != null && rnd.nextDouble() < 0.02) changeMembership(leader);
-        if (leader != null && rnd.nextDouble() < 0.01) transfer(leader);
-        if (rnd.nextDouble() < 0.03) {
+        if (rnd.nextDouble() < proposeP) propose(randomUp());
+        if (rnd.nextDouble() < readP) startRead(randomUp());
+        if (leader != null && rnd.nextDouble() < readP) leaseRead(leader);
+        if (leader != null && rnd.nextDouble() < membershipP) changeMembership(leader);
+        if (leader != null && rnd.nextDouble() < transferP) transfer(leader);
+        if (rnd.nextDouble() < compactP) {
             SimNode n = randomUp();
             if (n != null) compact(n);
         }
-        if (rnd.nextDouble() < 0.012) {
+        if (rnd.nextDouble() < crashP) {
             SimNode n = randomUp();
             if (n != null) crash(n);
         }
-        if (rnd.nextDouble() < 0.015) repartition();
+        if (leader != null && leader.up && rnd.nextDouble() < leaderCrashP) crash(leader);
+        if (rnd.nextDouble() < partitionP) repartition();
         for (SimNode n : nodes.values()) if (n.up) check(n);
     }
 
@@ -597,11 +670,7 @@ public final class Simulator {
         int n = idsUsed;
         switch (rnd.nextInt(5)) {
             case 0 -> trace("network healed");
-            case 1 -> {
-                int x = rnd.nextInt(n);
-                for (int i = 0; i < n; i++) blocked[x][i] = blocked[i][x] = i != x;
-                trace("isolated n" + (x + 1));
-            }
+            case 1 -> isolate(rnd.nextInt(n));
             case 2 -> {
                 boolean[] side = new boolean[n];
                 for (int i = 0; i < n; i++) side[i] = rnd.nextBoolean();
@@ -621,11 +690,42 @@ public final class Simulator {
         }
     }
 
+    private void isolate(int x) {
+        for (boolean[] row : blocked) Arrays.fill(row, false);
+        for (int i = 0; i < idsUsed; i++) blocked[x][i] = blocked[i][x] = i != x;
+        trace("isolated n" + (x + 1));
+    }
+
     private void heal() {
         healed = true;
         for (boolean[] row : blocked) Arrays.fill(row, false);
         for (SimNode n : nodes.values()) if (!n.up) start(n);
+        if (!baseConfig.preVote()) stopRemovedServers();
         trace("healed");
+    }
+
+    /**
+     * Without PreVote a removed server that never learned of its removal keeps campaigning with ever
+     * higher terms and disrupts every election (dissertation §4.2.3; CheckQuorum's lease only helps
+     * once a leader is up), so an operator stops it. With PreVote removed servers keep running: they
+     * must not disrupt. Removed: outside the committed membership of the most advanced node.
+     */
+    private void stopRemovedServers() {
+        SimNode best = null;
+        for (SimNode n : nodes.values()) {
+            if (best == null || n.rep.commitIndex() > best.rep.commitIndex()) best = n;
+        }
+        Replication r = best.rep;
+        Membership committed = r.snapshotMetaAt(r.commitIndex()).map(SnapshotMeta::membership)
+                .orElse(r.snapshotMeta().membership());
+        for (SimNode n : nodes.values()) {
+            if (committed.member(n.id).isEmpty()) {
+                n.up = false;
+                n.decommissioned = true;
+                n.incarnation++;
+                trace("stopped removed server " + n.id);
+            }
+        }
     }
 
     private long probeValue;
@@ -651,7 +751,7 @@ public final class Simulator {
         if (leader == null || probeValue == 0) return false;
         for (Member m : leader.rep.status().membership().members()) {
             SimNode n = nodes.get(m.id());
-            if (n == null || n.probeApplied > probeValue) return false;
+            if (n == null || (n.probeApplied > probeValue && !n.decommissioned)) return false;
         }
         return true;
     }
@@ -666,6 +766,8 @@ public final class Simulator {
             String previous = leaderOfTerm.putIfAbsent(r.term(), n.id);
             if (previous == null) {
                 leaders++;
+                if (!healed && rnd.nextDouble() < newLeaderCrashP) schedule(1 + rnd.nextInt(3 * TICK), Kind.CRASH, n, null);
+                if (!healed && rnd.nextDouble() < newLeaderIsolateP) isolate(n.index);
                 trace(n.id + " leads term " + r.term());
                 checkLeaderCompleteness(n);
             } else if (!previous.equals(n.id)) {
@@ -676,6 +778,7 @@ public final class Simulator {
         if (commit > n.checkedCommit) {
             for (long i = n.checkedCommit + 1; i <= commit; i++) checkCommitted(n, i);
             n.checkedCommit = commit;
+            if (!healed && r.role() == Role.LEADER && rnd.nextDouble() < commitCrashP) crash(n);
         }
     }
 

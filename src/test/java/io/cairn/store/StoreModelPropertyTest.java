@@ -105,7 +105,7 @@ class StoreModelPropertyTest {
         return arbCommand().list().ofMinSize(10).ofMaxSize(150);
     }
 
-    @Property(tries = 100)
+    @Property(tries = 60)
     void storeAgreesWithModel(@ForAll("commands") List<Command> commands, @ForAll long seed) {
         Random rnd = new Random(seed);
         StoreOptions options = StoreOptions.defaults().withReadConnections(1)

@@ -44,6 +44,11 @@ class ValueKeyTest {
         assertThat(Model.dec(a).compareTo((BigDecimal) back)).isZero();
     }
 
+    @Property(tries = 500)
+    void longFastPathEqualsDecimalPath(@ForAll long l) {
+        assertThat(ValueKey.encode(l)).isEqualTo(ValueKey.encodeNumber(BigDecimal.valueOf(l)));
+    }
+
     @Test
     void examples() {
         List<Object> ordered = Arrays.asList(null, false, true, new BigDecimal("-1E+400"), -3L, new BigDecimal("-2.5"),
