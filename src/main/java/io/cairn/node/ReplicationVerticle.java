@@ -1,6 +1,7 @@
 package io.cairn.node;
 
 import io.cairn.log.RaftLogStore;
+import io.cairn.raft.Entry;
 import io.cairn.raft.Membership;
 import io.cairn.raft.ProposeResult;
 import io.cairn.raft.ReadResult;
@@ -47,24 +48,52 @@ final class ReplicationVerticle extends VerticleBase {
     private boolean failed;
     private boolean stopped;
     private Membership lastMembership;
+    private final long tickNanos;
+    private long lastTickNanos;
+    private long lastDroppedTickNanos;
+    private boolean droppedTick;
 
     ReplicationVerticle(NodeContext node, Replication replication, RaftLogStore logStore) {
         this.node = node;
         this.replication = replication;
         this.logStore = logStore;
+        this.tickNanos = node.config().tickMillis() * 1_000_000L;
+        this.lastTickNanos = System.nanoTime() - tickNanos;
     }
 
     @Override
     public Future<?> start() {
         consumer = vertx.eventBus().localConsumer(Bus.replication(node.id()), msg -> handle(msg.body()));
-        tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> {
-            if (!failed && node.failure() != null) fatal(new IllegalStateException("the state machine stopped", node.failure()));
-            if (failed || stopped) return;
-            replication.tick();
-            scheduleFlush();
-        });
+        tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> onTick());
         node.state().publish(replication.status());
         return consumer.completion();
+    }
+
+    /**
+     * Ticks queue behind whatever this worker is doing; after a stall (a slow fsync, a GC pause, a
+     * cold start) they would run back to back, ahead of the answers that arrived meanwhile, and a
+     * new leader would count a whole CheckQuorum period without a chance to hear from anyone. So a
+     * tick that runs less than half a tick after the previous one is dropped, as Go's ticker drops
+     * ticks for a slow reader in etcd. The core's clock then runs slow, which would stretch a
+     * leader's lease: {@link #readBarrier} refuses lease reads for an election timeout after a
+     * dropped tick.
+     */
+    private void onTick() {
+        if (!failed && node.failure() != null) fatal(new IllegalStateException("the state machine stopped", node.failure()));
+        if (failed || stopped) return;
+        long now = System.nanoTime();
+        if (now - lastTickNanos < tickNanos / 2) {
+            lastDroppedTickNanos = now;
+            droppedTick = true;
+            return;
+        }
+        lastTickNanos = now;
+        replication.tick();
+        scheduleFlush();
+    }
+
+    private boolean leaseClockTrusted() {
+        return !droppedTick || System.nanoTime() - lastDroppedTickNanos > tickNanos * node.config().electionTicks();
     }
 
     /**
@@ -146,7 +175,7 @@ final class ReplicationVerticle extends VerticleBase {
     }
 
     private void readBarrier(Bus.ReadBarrier r) {
-        if (r.lease()) {
+        if (r.lease() && leaseClockTrusted()) {
             OptionalLong idx = replication.leaseReadIndex();
             if (idx.isPresent()) {
                 r.waiter().complete(idx.getAsLong());
@@ -199,9 +228,10 @@ final class ReplicationVerticle extends VerticleBase {
             for (int i = 0; i < READIES_PER_FLUSH_MAX && replication.hasReady(); i++) {
                 Ready rd = replication.ready();
                 List<Message> later = sendLeaderAppendsEarly(rd);
+                List<Entry> toApply = applyDurableEarly(rd);
                 persist(rd);
                 replication.advance(rd);
-                act(rd, later);
+                act(rd, later, toApply);
             }
         } catch (RuntimeException e) {
             fatal(e);
@@ -264,15 +294,34 @@ final class ReplicationVerticle extends VerticleBase {
         return later;
     }
 
-    private void act(Ready rd, List<Message> messages) {
+    /**
+     * Committed entries that this node's log already holds durably (they precede the entries of
+     * this Ready, and every earlier Ready was persisted) go to the state machine before this
+     * Ready's fsync, so applying overlaps the disk write instead of waiting for it. Entries that
+     * this Ready writes apply only after it is durable: the state machine must never get ahead of
+     * the log it restarts from. Returns the committed entries still to apply after the persist.
+     */
+    private List<Entry> applyDurableEarly(Ready rd) {
+        List<Entry> committed = rd.committedEntries();
+        // After a snapshot install, the state machine must restore before it applies anything.
+        if (committed.isEmpty() || rd.snapshotToInstall() != null) return committed;
+        long firstWritten = rd.entries().isEmpty() ? Long.MAX_VALUE : rd.entries().get(0).index();
+        int durable = 0;
+        while (durable < committed.size() && committed.get(durable).index() < firstWritten) durable++;
+        if (durable == 0) return committed;
+        vertx.eventBus().send(Bus.stateMachine(node.id()), new Bus.Apply(committed.subList(0, durable)), LocalCodec.LOCAL);
+        return committed.subList(durable, committed.size());
+    }
+
+    private void act(Ready rd, List<Message> messages, List<Entry> toApply) {
         if (!messages.isEmpty()) {
             vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(messages), LocalCodec.LOCAL);
         }
         if (!rd.toElection().isEmpty()) {
             vertx.eventBus().send(Bus.election(node.id()), new Bus.FromReplication(rd.toElection()), LocalCodec.LOCAL);
         }
-        if (!rd.committedEntries().isEmpty()) {
-            vertx.eventBus().send(Bus.stateMachine(node.id()), new Bus.Apply(rd.committedEntries()), LocalCodec.LOCAL);
+        if (!toApply.isEmpty()) {
+            vertx.eventBus().send(Bus.stateMachine(node.id()), new Bus.Apply(toApply), LocalCodec.LOCAL);
         }
         for (ReadResult r : rd.readResults()) answerRead(r);
         for (Ready.SnapshotRead r : rd.snapshotReads()) serveSnapshotRead(r);

@@ -347,7 +347,7 @@ public final class Replication {
     public boolean hasReady() {
         if (outstanding != null) return false;
         return broadcastPending || heartbeatPending || !outbox.isEmpty() || inProgressIndex < log.lastIndex()
-                || hardState() != handedOutHardState || applyingIndex < commit
+                || termOrVoteChanged() || applyingIndex < commit
                 || !readResults.isEmpty() || !snapshotChunks.isEmpty() || snapshotToInstall != null
                 || !snapshotReads.isEmpty() || !toElection.isEmpty() || viewChanged();
     }
@@ -360,8 +360,11 @@ public final class Replication {
     public Ready ready() {
         if (outstanding != null) throw new IllegalStateException("previous Ready not advanced");
         flushBroadcast();
-        HardState hs = hardState();
         List<Entry> entries = log.entriesFrom(inProgressIndex + 1);
+        // The commit index alone never costs a disk write (it is volatile in the paper's Figure 2):
+        // it rides along when the term, the vote, entries or a snapshot are written anyway.
+        boolean writes = termOrVoteChanged() || !entries.isEmpty() || snapshotToInstall != null;
+        HardState hs = writes ? hardState() : handedOutHardState;
         List<Entry> committed = applyingIndex < commit
                 ? log.slice(applyingIndex + 1, commit, config.applyEntriesMax(), config.applyBytesMax())
                 : List.of();
@@ -461,6 +464,10 @@ public final class Replication {
     private Role reportedRole() {
         if (role == Role.FOLLOWER && !log.isVoter(id)) return Role.LEARNER;
         return role;
+    }
+
+    private boolean termOrVoteChanged() {
+        return handedOutHardState.term() != term || !Objects.equals(handedOutHardState.votedFor(), votedFor);
     }
 
     private HardState hardState() {

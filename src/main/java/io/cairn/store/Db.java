@@ -13,6 +13,8 @@ import org.sqlite.SQLiteConfig;
 /** Plain JDBC plumbing: opening connections the same way, a per-connection statement cache, the schema. */
 final class Db {
     static final int FORMAT = 1;
+    /** Bytes of state.db each connection maps for reading (SQLite maps no more than the file holds). */
+    static final long MMAP_BYTES = 1L << 30;
 
     private Db() {}
 
@@ -32,6 +34,9 @@ final class Db {
         Connection c = cfg.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
         try {
             if (!writer) exec(c, "PRAGMA query_only = 1");
+            // Pages are read through a memory map instead of one pread per page: a reader's page cache
+            // is dropped whenever the writer commits, so under writes nearly every read missed it.
+            exec(c, "PRAGMA mmap_size = " + MMAP_BYTES);
             c.setAutoCommit(false);
         } catch (SQLException e) {
             c.close();
