@@ -8,6 +8,7 @@ import io.cairn.store.ChangePage;
 import io.cairn.store.ErrorCode;
 import io.cairn.store.Validation;
 import io.cairn.store.Versioned;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,6 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ChangeStreams {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ChangeStreams.class);
+    private static final String FLUSH_HANDLER = "cairn-flush-consolidation";
+    /** Frames written before a flush even within one task. */
+    private static final int FLUSH_AFTER_WRITES_MAX = 256;
     /** Most changes read for one subscriber at a time. */
     static final int PAGE_LIMIT = 1000;
     /** Bytes a WebSocket may have queued before the subscriber stops reading history. */
@@ -69,12 +73,29 @@ public final class ChangeStreams {
                 throw new CairnException(ErrorCode.NOT_READY, "too many change-stream subscribers on this node");
             }
             Long after = optionalLong(ctx, "after");
+            consolidateFlushes(ctx);
             ctx.request().toWebSocket()
                     .onSuccess(ws -> subscribe(ws, filter, after))
                     .onFailure(e -> log.warn("WebSocket upgrade of {} failed: {}", ctx.request().uri(), e.toString()));
             return Future.succeededFuture(null);
         }
         return longPoll(ctx, filter);
+    }
+
+    /**
+     * A subscriber gets one frame per change, and Vert.x flushes every frame written outside a
+     * socket read: one write(2) per frame, which made the kernel half of a node's CPU with 100
+     * subscribers at 1,000 changes/s (perf). Netty's flush consolidation turns the frames written
+     * in one event-loop task into one flush. Vert.x offers no public way to the channel, so this uses
+     * its connection class when it is there and does nothing otherwise.
+     */
+    private static void consolidateFlushes(RoutingContext ctx) {
+        if (ctx.request().connection() instanceof io.vertx.core.net.impl.ConnectionBase c) {
+            var pipeline = c.channel().pipeline();
+            if (pipeline.get(FLUSH_HANDLER) == null) {
+                pipeline.addFirst(FLUSH_HANDLER, new FlushConsolidationHandler(FLUSH_AFTER_WRITES_MAX, true));
+            }
+        }
     }
 
     private Future<ApiResponse> longPoll(RoutingContext ctx, Filter filter) {

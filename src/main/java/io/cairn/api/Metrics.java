@@ -8,6 +8,9 @@ import io.cairn.raft.Status;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,6 +62,10 @@ public final class Metrics {
         FunctionCounter.builder("cairn_applied_entries", m, NodeMetrics::appliedEntries).tag("node", id).register(registry);
         FunctionTimer.builder("cairn_snapshots", m, NodeMetrics::snapshots, NodeMetrics::snapshotNanos, TimeUnit.NANOSECONDS)
                 .tag("node", id).register(registry);
+        // The process itself: heap and memory pools, threads, CPU (process_cpu_usage, process_cpu_time_ns_total).
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
     }
 
     /** Registers a lag gauge for every member seen so far (members come and go with the log). */

@@ -57,6 +57,9 @@ public final class Bench {
      * bad arguments.
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0 && args[0].equals("changes")) {
+            return ChangesBench.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         BenchOptions o;
         try {
             o = BenchOptions.parse(args);

@@ -40,6 +40,7 @@ public final class BenchOptions {
 
     public static final String USAGE = String.join("\n",
             "Usage: cairn bench [options]   (load generator for Cairn and etcd's JSON gateway)",
+            "       cairn bench changes [options]   (change-stream fan-out; see cairn bench changes --help)",
             "  --target-kind cairn|etcd   API to speak (default cairn)",
             "  --target HOST:PORT[,...]   node(s); connections are spread round-robin (default 127.0.0.1:8080,",
             "                             127.0.0.1:2379 for etcd); repeatable",

@@ -1,0 +1,247 @@
+package io.cairn.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code cairn bench changes}: N WebSocket subscribers on one node while writes commit at a fixed
+ * rate through another (or the same) node. Every write carries its send time; every subscriber
+ * records, per change it receives, the time from that send to its receipt (an upper bound of
+ * commit-to-receipt: it includes the write's own commit). Checks on the way that each subscriber
+ * sees revisions in order without repeats, and counts what never arrived. Client and nodes share
+ * the host's monotonic clock, so run it on the same machine as the node it subscribes to.
+ */
+public final class ChangesBench {
+    static final String USAGE = String.join("\n",
+            "usage: cairn bench changes [options]",
+            "  --target HOST:PORT        node the subscribers connect to (default 127.0.0.1:8080)",
+            "  --write HOST:PORT         node the writes go to (default: --target)",
+            "  --subscribers N           WebSocket subscribers (default 1000)",
+            "  --rate R                  writes per second (default 1000)",
+            "  --duration SECONDS        how long writes are sent (default 10)",
+            "  --connections N           HTTP connections for the writes (default 32)",
+            "  --threads N               client event loops (default: CPUs)",
+            "  --drain SECONDS           how long to wait for the last deliveries (default 30)");
+
+    private ChangesBench() {}
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        String target = "127.0.0.1:8080";
+        String write = null;
+        int subscribers = 1000;
+        int rate = 1000;
+        int seconds = 10;
+        int connections = 32;
+        int threads = Runtime.getRuntime().availableProcessors();
+        int drain = 30;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--help") || a.equals("-h")) {
+                    out.println(USAGE);
+                    return 0;
+                }
+                if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
+                String v = args[++i];
+                switch (a) {
+                    case "--target" -> target = v;
+                    case "--write" -> write = v;
+                    case "--subscribers" -> subscribers = positive(a, v);
+                    case "--rate" -> rate = positive(a, v);
+                    case "--duration" -> seconds = positive(a, v.endsWith("s") ? v.substring(0, v.length() - 1) : v);
+                    case "--connections" -> connections = positive(a, v);
+                    case "--threads" -> threads = positive(a, v);
+                    case "--drain" -> drain = positive(a, v);
+                    default -> throw new IllegalArgumentException("unknown option " + a);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("cairn bench changes: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(threads));
+        try {
+            return new Run(vertx, out, hostPort(target), hostPort(write == null ? target : write), subscribers, rate,
+                    seconds, connections, drain).execute();
+        } catch (Exception e) {
+            err.println("cairn bench changes: " + e);
+            return 1;
+        } finally {
+            try {
+                vertx.close().await(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                err.println("cairn bench changes: closing the client: " + e);
+            }
+        }
+    }
+
+    private static int positive(String name, String v) {
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) return n;
+        } catch (NumberFormatException ignored) {
+            // falls through to the error below
+        }
+        throw new IllegalArgumentException(name + " must be a positive integer: " + v);
+    }
+
+    private static String[] hostPort(String s) {
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0) throw new IllegalArgumentException("expected HOST:PORT, got " + s);
+        return new String[] {s.substring(0, colon), s.substring(colon + 1)};
+    }
+
+    /** One subscriber's view: the last revision seen, and what broke the promises. */
+    private static final class Sub {
+        long lastRev;
+        long received;
+    }
+
+    private static final class Run {
+        final Vertx vertx;
+        final PrintStream out;
+        final String[] target;
+        final String[] write;
+        final int subscribers;
+        final int rate;
+        final int seconds;
+        final int connections;
+        final int drain;
+        final LatencyHistogram lag = new LatencyHistogram();
+        final AtomicLong received = new AtomicLong();
+        final AtomicLong outOfOrder = new AtomicLong();
+        final AtomicLong acked = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        final java.util.Map<String, Long> failures = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Run(Vertx vertx, PrintStream out, String[] target, String[] write, int subscribers, int rate, int seconds,
+            int connections, int drain) {
+            this.vertx = vertx;
+            this.out = out;
+            this.target = target;
+            this.write = write;
+            this.subscribers = subscribers;
+            this.rate = rate;
+            this.seconds = seconds;
+            this.connections = connections;
+            this.drain = drain;
+        }
+
+        int execute() throws Exception {
+            String collection = "changes-bench-" + Long.toHexString(System.nanoTime());
+            List<Sub> subs = new ArrayList<>();
+            WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(subscribers + 1));
+            int port = Integer.parseInt(target[1]);
+            long connectStarted = System.nanoTime();
+            List<Future<?>> connecting = new ArrayList<>();
+            for (int i = 0; i < subscribers; i++) {
+                Sub sub = new Sub();
+                subs.add(sub);
+                connecting.add(ws.connect(port, target[0], "/v1/changes?collection=" + collection)
+                        .onSuccess(socket -> socket.textMessageHandler(t -> onFrame(sub, t))));
+                if (connecting.size() >= 100) {
+                    Future.all(connecting).await(60, TimeUnit.SECONDS);
+                    connecting.clear();
+                }
+            }
+            Future.all(connecting).await(60, TimeUnit.SECONDS);
+            out.printf(Locale.ROOT, "%d subscribers connected to %s:%s in %.1f s%n", subscribers, target[0], target[1],
+                    (System.nanoTime() - connectStarted) / 1e9);
+
+            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0),
+                    new PoolOptions().setHttp1MaxSize(connections));
+            int writePort = Integer.parseInt(write[1]);
+            long writes = (long) rate * seconds;
+            long started = System.nanoTime();
+            for (long i = 0; i < writes; i++) {
+                long due = started + i * 1_000_000_000L / rate;
+                long wait = due - System.nanoTime();
+                if (wait > 0) LockSupport.parkNanos(wait);
+                String body = "{\"sentNanos\":" + System.nanoTime() + ",\"i\":" + i + "}";
+                http.request(HttpMethod.PUT, writePort, write[0], "/v1/collections/" + collection + "/docs/k" + (i % 1000))
+                        .compose(req -> req.putHeader("Content-Type", "application/json").send(Buffer.buffer(body)))
+                        .onComplete(ar -> {
+                            if (ar.succeeded() && ar.result().statusCode() / 100 == 2) {
+                                acked.incrementAndGet();
+                            } else {
+                                failed.incrementAndGet();
+                                failures.merge(ar.succeeded() ? "HTTP " + ar.result().statusCode() : ar.cause().getClass().getSimpleName(),
+                                        1L, Long::sum);
+                            }
+                        });
+            }
+            long sendEnd = System.nanoTime();
+            long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(drain);
+            while (acked.get() + failed.get() < writes && System.nanoTime() < waitUntil) Thread.sleep(10);
+            long expected = acked.get() * subscribers;
+            while (received.get() < expected && System.nanoTime() < waitUntil) Thread.sleep(10);
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            long lagging = 0;
+            for (Sub s : subs) {
+                synchronized (s) {
+                    if (s.received < acked.get()) lagging++;
+                }
+            }
+            synchronized (lag) {
+                out.printf(Locale.ROOT, "writes: %d sent at %d/s over %.1f s, %d acknowledged, %d failed%n", writes, rate,
+                        (sendEnd - started) / 1e9, acked.get(), failed.get());
+                if (!failures.isEmpty()) out.println("write failures: " + failures);
+                out.printf(Locale.ROOT, "deliveries: %d of %d (acknowledged writes x subscribers) within %.1f s of the first write;"
+                        + " %d subscribers short; %d out of order or repeated%n", received.get(), expected, elapsed, lagging,
+                        outOfOrder.get());
+                out.printf(Locale.ROOT, "lag from a write's send to its receipt, ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n",
+                        lag.valueAtPercentile(50) / 1e6, lag.valueAtPercentile(90) / 1e6, lag.valueAtPercentile(99) / 1e6,
+                        lag.valueAtPercentile(99.9) / 1e6, lag.max() / 1e6);
+            }
+            boolean ok = received.get() == expected && outOfOrder.get() == 0 && failed.get() == 0;
+            return ok ? 0 : 3;
+        }
+
+        /** Reads the two numbers it needs without a JSON parse: the client must stay cheaper than the server. */
+        void onFrame(Sub sub, String text) {
+            long now = System.nanoTime();
+            if (!text.startsWith("{\"type\":\"change\"")) return;
+            long rev = number(text, "\"rev\":");
+            long sent = number(text, "\"sentNanos\":");
+            synchronized (sub) {
+                if (rev <= sub.lastRev) outOfOrder.incrementAndGet();
+                sub.lastRev = rev;
+                sub.received++;
+            }
+            received.incrementAndGet();
+            if (sent > 0) {
+                synchronized (lag) {
+                    lag.record(Math.max(0, now - sent));
+                }
+            }
+        }
+
+        private static long number(String text, String field) {
+            int at = text.indexOf(field);
+            if (at < 0) return -1;
+            long v = 0;
+            for (int i = at + field.length(); i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c < '0' || c > '9') break;
+                v = v * 10 + (c - '0');
+            }
+            return v;
+        }
+    }
+}
