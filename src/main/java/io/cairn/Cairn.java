@@ -120,6 +120,11 @@ public final class Cairn {
         return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
     }
 
+    /** The node's change-stream server (tests look at its sharing). */
+    public ChangeStreams changeStreams() {
+        return changes;
+    }
+
     public CairnNode node() {
         return node;
     }

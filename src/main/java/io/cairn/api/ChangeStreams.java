@@ -33,10 +33,14 @@ public final class ChangeStreams {
     private static final String FLUSH_HANDLER = "cairn-flush-consolidation";
     /** Frames written before a flush even within one task. */
     private static final int FLUSH_AFTER_WRITES_MAX = 256;
+    /** Pages each event loop keeps for subscribers that lag a little (each at most pageBytesMax). */
+    static final int PAGES_CACHED = 8;
     /** Most changes read for one subscriber at a time. */
-    static final int PAGE_LIMIT = 1000;
+    static final int PAGE_LIMIT = 200;
     /** Bytes a WebSocket may have queued before the subscriber stops reading history. */
-    static final int WRITE_QUEUE_BYTES_MAX = 1 << 20;
+    static final int WRITE_QUEUE_BYTES_MAX = 64 << 10;
+    /** Subscribers served in one event-loop task before the loop yields to other work (HTTP requests). */
+    static final int DELIVERIES_PER_TASK = 64;
     static final int LONG_POLL_LIMIT_MAX = 10_000;
     static final long LONG_POLL_WAIT_MILLIS_MAX = 60_000;
     static final int SUBSCRIBERS_MAX = 100_000;
@@ -49,6 +53,7 @@ public final class ChangeStreams {
     /** The subscribers of each event loop, and whether a wake-up is already queued there. */
     private final Map<Context, Loop> loops = new ConcurrentHashMap<>();
     private final AtomicLong subscriberCount = new AtomicLong();
+    private final AtomicLong historyReads = new AtomicLong();
 
     public ChangeStreams(CairnNode node, long progressMillis) {
         this.node = node;
@@ -57,6 +62,15 @@ public final class ChangeStreams {
     }
 
     /** Called by the state machine (any thread) after it applied up to {@code index}. */
+    /** Event loops serving subscribers now, and history reads made for them so far (tests, metrics). */
+    public int loopsInUse() {
+        return loops.size();
+    }
+
+    public long historyReads() {
+        return historyReads.get();
+    }
+
     public void onApplied(long index) {
         applied.accumulateAndGet(index, Math::max);
         for (Loop loop : loops.values()) loop.wakeSoon();
@@ -143,7 +157,9 @@ public final class ChangeStreams {
     // ------------------------------------------------------------------ WebSocket subscribers
 
     private void subscribe(ServerWebSocket ws, Filter filter, Long after) {
-        Context context = Vertx.currentContext();
+        // Keyed by the event loop's own context: a request runs on a duplicate of it (one per
+        // request), and a loop per duplicate would share nothing and never go away.
+        Context context = ((io.vertx.core.internal.ContextInternal) Vertx.currentContext()).unwrap();
         Loop loop = loops.computeIfAbsent(context, c -> new Loop(c));
         Subscriber s = new Subscriber(ws, filter, after == null ? node.appliedIndex() : after, loop);
         subscriberCount.incrementAndGet();
@@ -161,6 +177,13 @@ public final class ChangeStreams {
         final Context context;
         final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
         final java.util.concurrent.atomic.AtomicBoolean wakeQueued = new java.util.concurrent.atomic.AtomicBoolean();
+        /** Pages read (or being read) by cursor, the latest {@link #PAGES_CACHED}: bounded memory per loop. */
+        final java.util.Map<Long, Future<Page>> pages = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Future<Page>> eldest) {
+                return size() > PAGES_CACHED;
+            }
+        };
 
         Loop(Context context) {
             this.context = context;
@@ -176,9 +199,11 @@ public final class ChangeStreams {
         }
 
         /**
-         * Subscribers at the same cursor share one read of the history, filtered for each in
-         * memory (caught-up subscribers all sit at the same cursor): one SQLite read per batch of
-         * applies per event loop, however many subscribers there are.
+         * Every read of the history goes through here: subscribers at the same cursor share one
+         * read (caught-up subscribers all sit at the same cursor, and all move to the same next
+         * cursor), filtered for each in memory. The last few pages stay cached, so a subscriber
+         * that was skipped for a moment (its socket was full) reads its page from memory. One
+         * SQLite read per batch of applies per event loop, however many subscribers there are.
          */
         void pumpAll() {
             long head = applied.get();
@@ -188,24 +213,40 @@ public final class ChangeStreams {
                 if (s.cursor < head) groups.computeIfAbsent(s.cursor, k -> new java.util.ArrayList<>()).add(s);
                 else if (!s.sentAny) s.sendProgress(System.nanoTime());
             }
-            for (var group : groups.entrySet()) {
-                if (group.getValue().size() == 1) group.getValue().get(0).pump();
-                else sharedRead(group.getKey(), group.getValue());
-            }
+            for (var group : groups.entrySet()) read(group.getKey(), group.getValue());
         }
 
-        private void sharedRead(long cursor, java.util.List<Subscriber> group) {
+        private void read(long cursor, java.util.List<Subscriber> group) {
             for (Subscriber s : group) s.reading = true;
-            page(cursor, PAGE_LIMIT, Filter.ALL).onComplete(ar -> {
-                Frames frames = ar.succeeded() ? new Frames(ar.result().value().changes()) : null;
-                for (Subscriber s : group) {
-                    s.reading = false;
-                    if (s.closed) continue;
-                    if (ar.failed()) s.fail(ar.cause());
-                    else s.deliver(ar.result().value(), frames);
-                }
-                pumpAll();
+            Future<Page> page = pages.get(cursor);
+            if (page == null) {
+                historyReads.incrementAndGet();
+                page = page(cursor, PAGE_LIMIT, Filter.ALL).map(v -> new Page(v.value(), new Frames(v.value().changes())));
+                pages.put(cursor, page);
+            }
+            page.onComplete(ar -> {
+                boolean advanced = ar.succeeded() && ar.result().changes().resumeRev() > cursor;
+                if (!advanced) pages.remove(cursor); // a failure, or nothing yet: never served again from memory
+                deliver(ar, group, 0, advanced);
             });
+        }
+
+        /** Serves {@code group} from {@code from} on, a bounded number per task, then looks for more work. */
+        private void deliver(io.vertx.core.AsyncResult<Page> ar, java.util.List<Subscriber> group, int from, boolean advanced) {
+            int to = Math.min(group.size(), from + DELIVERIES_PER_TASK);
+            for (Subscriber s : group.subList(from, to)) {
+                s.reading = false;
+                if (s.closed) continue;
+                if (ar.failed()) s.fail(ar.cause());
+                else s.deliver(ar.result().changes(), ar.result().frames());
+            }
+            if (to < group.size()) {
+                context.runOnContext(v -> deliver(ar, group, to, advanced));
+            } else if (advanced) {
+                wakeSoon();
+            } else {
+                context.owner().setTimer(RETRY_MILLIS, t -> wakeSoon());
+            }
         }
 
         void progressTick() {
@@ -231,7 +272,7 @@ public final class ChangeStreams {
             this.loop = loop;
         }
 
-        /** Reads and sends the next page if there is news and room; runs on the subscriber's loop. */
+        /** Asks the loop for the next page if there is news; runs on the subscriber's loop. */
         void pump() {
             if (closed || reading || ws.writeQueueFull()) return;
             if (cursor >= applied.get()) {
@@ -240,18 +281,7 @@ public final class ChangeStreams {
                 if (!sentAny) sendProgress(System.nanoTime());
                 return;
             }
-            reading = true;
-            page(cursor, PAGE_LIMIT, filter).onComplete(ar -> {
-                reading = false;
-                if (closed) return;
-                if (ar.failed()) {
-                    fail(ar.cause());
-                    return;
-                }
-                ChangePage p = ar.result().value();
-                deliver(p, new Frames(p.changes()));
-                pump();
-            });
+            loop.wakeSoon();
         }
 
         /** Sends the changes of {@code p} this subscriber's filter keeps, and moves its cursor past the page. */
@@ -370,6 +400,8 @@ public final class ChangeStreams {
             return cache[i];
         }
     }
+
+    private record Page(ChangePage changes, Frames frames) {}
 
     private record Filter(String collection, String key, boolean prev) {
         static final Filter ALL = new Filter(null, null, false);

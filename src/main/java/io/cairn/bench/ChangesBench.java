@@ -33,8 +33,9 @@ public final class ChangesBench {
             "  --write HOST:PORT         node the writes go to (default: --target)",
             "  --subscribers N           WebSocket subscribers (default 1000)",
             "  --rate R                  writes per second (default 1000)",
-            "  --duration SECONDS        how long writes are sent (default 10)",
-            "  --connections N           HTTP connections for the writes (default 32)",
+            "  --duration SECONDS        how long writes are measured (default 10)",
+            "  --warmup SECONDS          writes sent before, not measured (default 5)",
+            "  --connections N           HTTP connections for the writes (default 64)",
             "  --threads N               client event loops (default: CPUs)",
             "  --drain SECONDS           how long to wait for the last deliveries (default 30)");
 
@@ -46,9 +47,10 @@ public final class ChangesBench {
         int subscribers = 1000;
         int rate = 1000;
         int seconds = 10;
-        int connections = 32;
+        int connections = 64;
         int threads = Runtime.getRuntime().availableProcessors();
         int drain = 30;
+        int warmup = 5;
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -67,6 +69,7 @@ public final class ChangesBench {
                     case "--connections" -> connections = positive(a, v);
                     case "--threads" -> threads = positive(a, v);
                     case "--drain" -> drain = positive(a, v);
+                    case "--warmup" -> warmup = Integer.parseInt(v.endsWith("s") ? v.substring(0, v.length() - 1) : v);
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
@@ -78,7 +81,7 @@ public final class ChangesBench {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(threads));
         try {
             return new Run(vertx, out, hostPort(target), hostPort(write == null ? target : write), subscribers, rate,
-                    seconds, connections, drain).execute();
+                    seconds, warmup, connections, drain).execute();
         } catch (Exception e) {
             err.println("cairn bench changes: " + e);
             return 1;
@@ -123,7 +126,11 @@ public final class ChangesBench {
         final int seconds;
         final int connections;
         final int drain;
+        final int warmup;
+        /** Writes sent before this are warm-up: delivered and checked, but their lag is not recorded. */
+        volatile long measureFrom = Long.MAX_VALUE;
         final LatencyHistogram lag = new LatencyHistogram();
+        final LatencyHistogram ackLatency = new LatencyHistogram();
         final AtomicLong received = new AtomicLong();
         final AtomicLong outOfOrder = new AtomicLong();
         final AtomicLong acked = new AtomicLong();
@@ -131,7 +138,8 @@ public final class ChangesBench {
         final java.util.Map<String, Long> failures = new java.util.concurrent.ConcurrentHashMap<>();
 
         Run(Vertx vertx, PrintStream out, String[] target, String[] write, int subscribers, int rate, int seconds,
-            int connections, int drain) {
+            int warmup, int connections, int drain) {
+            this.warmup = warmup;
             this.vertx = vertx;
             this.out = out;
             this.target = target;
@@ -164,21 +172,38 @@ public final class ChangesBench {
             out.printf(Locale.ROOT, "%d subscribers connected to %s:%s in %.1f s%n", subscribers, target[0], target[1],
                     (System.nanoTime() - connectStarted) / 1e9);
 
-            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0),
+            // The writer has its own event loop: answers to writes must not wait behind the frames the
+            // subscribers' loops are busy reading, or the write latency would measure the client.
+            Vertx writerVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+            try {
+                return measure(subs, collection, writerVertx);
+            } finally {
+                writerVertx.close().await(30, TimeUnit.SECONDS);
+            }
+        }
+
+        private int measure(List<Sub> subs, String collection, Vertx writerVertx) throws Exception {
+            HttpClient http = writerVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0),
                     new PoolOptions().setHttp1MaxSize(connections));
             int writePort = Integer.parseInt(write[1]);
-            long writes = (long) rate * seconds;
-            long started = System.nanoTime();
+            long writes = (long) rate * (seconds + warmup);
+            long warmupStarted = System.nanoTime();
+            long started = warmupStarted + TimeUnit.SECONDS.toNanos(warmup);
+            measureFrom = started;
             for (long i = 0; i < writes; i++) {
-                long due = started + i * 1_000_000_000L / rate;
+                long due = warmupStarted + i * 1_000_000_000L / rate;
                 long wait = due - System.nanoTime();
                 if (wait > 0) LockSupport.parkNanos(wait);
-                String body = "{\"sentNanos\":" + System.nanoTime() + ",\"i\":" + i + "}";
+                long sentNanos = System.nanoTime();
+                String body = "{\"sentNanos\":" + sentNanos + ",\"i\":" + i + "}";
                 http.request(HttpMethod.PUT, writePort, write[0], "/v1/collections/" + collection + "/docs/k" + (i % 1000))
                         .compose(req -> req.putHeader("Content-Type", "application/json").send(Buffer.buffer(body)))
                         .onComplete(ar -> {
                             if (ar.succeeded() && ar.result().statusCode() / 100 == 2) {
                                 acked.incrementAndGet();
+                                if (sentNanos >= started) synchronized (ackLatency) {
+                                    ackLatency.record(System.nanoTime() - sentNanos);
+                                }
                             } else {
                                 failed.incrementAndGet();
                                 failures.merge(ar.succeeded() ? "HTTP " + ar.result().statusCode() : ar.cause().getClass().getSimpleName(),
@@ -191,7 +216,7 @@ public final class ChangesBench {
             while (acked.get() + failed.get() < writes && System.nanoTime() < waitUntil) Thread.sleep(10);
             long expected = acked.get() * subscribers;
             while (received.get() < expected && System.nanoTime() < waitUntil) Thread.sleep(10);
-            double elapsed = (System.nanoTime() - started) / 1e9;
+            double elapsed = (System.nanoTime() - warmupStarted) / 1e9;
             long lagging = 0;
             for (Sub s : subs) {
                 synchronized (s) {
@@ -199,9 +224,13 @@ public final class ChangesBench {
                 }
             }
             synchronized (lag) {
-                out.printf(Locale.ROOT, "writes: %d sent at %d/s over %.1f s, %d acknowledged, %d failed%n", writes, rate,
-                        (sendEnd - started) / 1e9, acked.get(), failed.get());
+                out.printf(Locale.ROOT, "writes: %d sent at %d/s over %.1f s (the first %d s not measured), %d acknowledged, %d failed%n",
+                        writes, rate, (sendEnd - warmupStarted) / 1e9, warmup, acked.get(), failed.get());
                 if (!failures.isEmpty()) out.println("write failures: " + failures);
+                synchronized (ackLatency) {
+                    out.printf(Locale.ROOT, "write latency (send to answer), ms: p50 %.2f  p99 %.2f  max %.2f%n",
+                            ackLatency.valueAtPercentile(50) / 1e6, ackLatency.valueAtPercentile(99) / 1e6, ackLatency.max() / 1e6);
+                }
                 out.printf(Locale.ROOT, "deliveries: %d of %d (acknowledged writes x subscribers) within %.1f s of the first write;"
                         + " %d subscribers short; %d out of order or repeated%n", received.get(), expected, elapsed, lagging,
                         outOfOrder.get());
@@ -225,7 +254,7 @@ public final class ChangesBench {
                 sub.received++;
             }
             received.incrementAndGet();
-            if (sent > 0) {
+            if (sent >= measureFrom) {
                 synchronized (lag) {
                     lag.record(Math.max(0, now - sent));
                 }

@@ -49,6 +49,30 @@ class ChangeStreamTest {
         }
     }
 
+    /**
+     * Regression: subscribers were grouped by the context of their upgrade request, a duplicate per
+     * request, so none shared a history read and every group leaked a timer. Now subscribers of one
+     * event loop share one loop, and a write costs at most one history read per event loop.
+     */
+    @Test
+    void subscribersOfOneEventLoopShareOneHistoryReadPerWrite() throws Exception {
+        String node = cluster.follower();
+        var streams = cluster.node(node).changeStreams();
+        List<Sub> subs = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) subs.add(subscribe(node, "?collection=shared"));
+        for (Sub s : subs) io.cairn.Await.until("first frame", () -> !s.frames.isEmpty());
+        assertThat(streams.loopsInUse()).isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() * 2);
+        int writes = 20;
+        long readsBefore = streams.historyReads();
+        for (int i = 0; i < writes; i++) write("/v1/collections/shared/docs/k" + i, HttpMethod.PUT, "{\"i\":" + i + "}");
+        for (Sub s : subs) io.cairn.Await.until("all changes", () -> s.changes().size() == writes);
+        long reads = streams.historyReads() - readsBefore;
+        System.out.printf("%d subscribers, %d writes: %d history reads on %d event loops%n", subs.size(), writes, reads,
+                streams.loopsInUse());
+        assertThat(reads).isLessThanOrEqualTo((long) writes * streams.loopsInUse());
+        for (Sub s : subs) s.socket.close();
+    }
+
     private static Sub subscribe(String node, String query) throws Exception {
         Sub s = new Sub();
         // Handlers are set on the event loop as the connection completes, before any frame is dispatched.
