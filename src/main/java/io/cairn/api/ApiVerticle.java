@@ -40,7 +40,13 @@ public final class ApiVerticle extends VerticleBase {
                 .setMaxInitialLineLength(INITIAL_LINE_BYTES_MAX)
                 .setMaxHeaderSize(HEADER_BYTES_MAX)
                 .setIdleTimeout(300)
-                .setCompressionSupported(false);
+                .setCompressionSupported(false)
+                // HTTP/1.1 only: Vert.x would otherwise switch to HTTP/2 on the h2c preface (or an
+                // Upgrade: h2c). Without it, Vert.x answers a version other than 1.0/1.1 (the preface's
+                // request line) with 501, an empty body and a close, before the router: it leaves such
+                // requests to the application only when a server-level WebSocket handler is set, and
+                // change streams upgrade in the router.
+                .setHttp2ClearTextEnabled(false);
         server = vertx.createHttpServer(options).requestHandler(routerFactory.apply(vertx));
         return server.listen()
                 .onSuccess(s -> log.debug("HTTP listening on {}:{}", host, s.actualPort()))
