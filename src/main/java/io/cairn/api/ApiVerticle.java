@@ -20,6 +20,11 @@ public final class ApiVerticle extends VerticleBase {
     private static final int INITIAL_LINE_BYTES_MAX = 8192;
     private static final int HEADER_BYTES_MAX = 16384;
     private static final long DRAIN_SECONDS_MAX = 5;
+    /**
+     * How long a WebSocket the server closed waits for the client's close frame before closing TCP
+     * (Vert.x's default is 10 s): a client that failed the protocol need not answer (RFC 6455 7.1.7).
+     */
+    private static final int WEBSOCKET_CLOSING_SECONDS = 2;
 
     private final String host;
     private final int port;
@@ -40,7 +45,18 @@ public final class ApiVerticle extends VerticleBase {
                 .setMaxInitialLineLength(INITIAL_LINE_BYTES_MAX)
                 .setMaxHeaderSize(HEADER_BYTES_MAX)
                 .setIdleTimeout(300)
-                .setCompressionSupported(false);
+                .setCompressionSupported(false)
+                // HTTP/1.1 only: Vert.x would otherwise switch to HTTP/2 on the h2c preface (or an
+                // Upgrade: h2c). Without it, Vert.x answers a version other than 1.0/1.1 (the preface's
+                // request line) with 501, an empty body and a close, before the router: it leaves such
+                // requests to the application only when a server-level WebSocket handler is set, and
+                // change streams upgrade in the router.
+                .setHttp2ClearTextEnabled(false)
+                // Vert.x lets frames with RSV bits through whenever it offers a WebSocket extension,
+                // negotiated or not; offering none, Netty refuses them (close 1002, RFC 6455 5.2)
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setWebSocketClosingTimeout(WEBSOCKET_CLOSING_SECONDS);
         server = vertx.createHttpServer(options).requestHandler(routerFactory.apply(vertx));
         return server.listen()
                 .onSuccess(s -> log.debug("HTTP listening on {}:{}", host, s.actualPort()))

@@ -9,12 +9,19 @@ import io.cairn.store.ErrorCode;
 import io.cairn.store.Validation;
 import io.cairn.store.Versioned;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,6 +52,8 @@ public final class ChangeStreams {
     static final long LONG_POLL_WAIT_MILLIS_MAX = 60_000;
     static final int SUBSCRIBERS_MAX = 100_000;
     static final short CLOSE_COMPACTED = 4410;
+    /** RFC 6455 7.4.1: a text message that is not UTF-8. */
+    static final short CLOSE_INVALID_TEXT = 1007;
     static final long RETRY_MILLIS = 100;
 
     private final CairnNode node;
@@ -61,7 +70,6 @@ public final class ChangeStreams {
         this.applied.set(node.appliedIndex());
     }
 
-    /** Called by the state machine (any thread) after it applied up to {@code index}. */
     /** Event loops serving subscribers now, and history reads made for them so far (tests, metrics). */
     public int loopsInUse() {
         return loops.size();
@@ -71,6 +79,7 @@ public final class ChangeStreams {
         return historyReads.get();
     }
 
+    /** Called by the state machine (any thread) after it applied up to {@code index}. */
     public void onApplied(long index) {
         applied.accumulateAndGet(index, Math::max);
         for (Loop loop : loops.values()) loop.wakeSoon();
@@ -167,9 +176,66 @@ public final class ChangeStreams {
         ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES_MAX);
         ws.drainHandler(v -> s.pump());
         ws.closeHandler(v -> s.close());
-        ws.exceptionHandler(e -> s.close());
-        ws.handler(buffer -> { }); // clients have nothing to say; frames they send are ignored
+        ws.exceptionHandler(e -> {
+            // a frame Netty refused (unmasked, reserved bits or opcode, too long): Vert.x closes the
+            // connection right after this handler, so say why first (RFC 6455 7.1.7)
+            if (e instanceof CorruptedWebSocketFrameException c && !s.closed) {
+                String why = c.getMessage() == null || c.getMessage().length() > 100 ? c.closeStatus().reasonText() : c.getMessage();
+                ws.close((short) c.closeStatus().code(), why);
+            }
+            s.close();
+        });
+        // Clients have nothing to say; frames they send are dropped once checked. Nothing decodes
+        // their text, so neither Netty nor Vert.x checks its UTF-8: that is done here.
+        TextCheck text = new TextCheck();
+        ws.frameHandler(frame -> {
+            if (!s.closed && !text.accept(frame)) {
+                ws.close(CLOSE_INVALID_TEXT, "a text message that is not UTF-8");
+                s.close();
+            }
+        });
         s.pump();
+    }
+
+    /**
+     * Whether the text messages of a client are UTF-8 (RFC 6455 8.1), checked frame by frame as they
+     * come (a character may span frames), without keeping the messages. The decoder is made at the
+     * first text frame: most subscribers never send one.
+     */
+    static final class TextCheck {
+        private static final ByteBuffer NONE = ByteBuffer.allocate(0);
+        private CharsetDecoder utf8; // reports malformed input
+        private CharBuffer sink;
+        private ByteBuffer carry = NONE;
+        private boolean inText;
+
+        /** False when {@code frame} makes the text message it belongs to invalid UTF-8. */
+        boolean accept(WebSocketFrame frame) {
+            if (frame.isText()) {
+                if (utf8 == null) {
+                    utf8 = StandardCharsets.UTF_8.newDecoder();
+                    sink = CharBuffer.allocate(256);
+                }
+                utf8.reset();
+                inText = true;
+                carry = NONE;
+            } else if (frame.isBinary()) {
+                inText = false;
+            }
+            if (!inText || !(frame.isText() || frame.isContinuation())) return true;
+            boolean last = frame.isFinal();
+            byte[] bytes = frame.binaryData().getBytes();
+            ByteBuffer in = ByteBuffer.allocate(carry.remaining() + bytes.length).put(carry).put(bytes).flip();
+            CoderResult r;
+            do {
+                sink.clear();
+                r = utf8.decode(in, sink, last);
+            } while (r.isOverflow());
+            if (r.isError()) return false;
+            carry = last ? NONE : in.slice(); // the start of a character the next frame ends
+            if (last) inText = false;
+            return true;
+        }
     }
 
     /** The subscribers of one event loop. Touched only on that loop, except {@link #wakeSoon}. */

@@ -482,12 +482,10 @@ final class HostileInput {
     private static WsFrames wsFrames(Random r) {
         return switch (r.nextInt(12)) {
             case 0 -> new WsFrames("random bytes", randomBytes(r, 1 + r.nextInt(500)), false); // may parse as anything
-            // Cairn reads nothing clients send on a change stream: Vert.x neither decodes such text nor checks
-            // RSV bits (permessage-deflate is on), so these two are dropped unread, not refused
-            case 1 -> new WsFrames("text with invalid UTF-8", wsFrame(0x81, true, new byte[] {(byte) 0xC0, (byte) 0xAF, 'x'}), false);
+            case 1 -> new WsFrames("text with invalid UTF-8", wsFrame(0x81, true, new byte[] {(byte) 0xC0, (byte) 0xAF, 'x'}), true);
             case 2 -> new WsFrames("unmasked text", wsFrame(0x81, false, utf8("{\"x\":1}")), true);
             case 3 -> new WsFrames("reserved opcode 3", wsFrame(0x83, true, utf8("x")), true);
-            case 4 -> new WsFrames("RSV bits set", wsFrame(0xF1, true, utf8("x")), false);
+            case 4 -> new WsFrames("RSV bits set", wsFrame(0xF1, true, utf8("x")), true);
             case 5 -> new WsFrames("ping of 200 bytes", wsFrame(0x89, true, new byte[200]), true);
             case 6 -> new WsFrames("fragmented ping", wsFrame(0x09, true, utf8("p")), true);
             case 7 -> new WsFrames("a length of 2^63-1", concat(new byte[] {(byte) 0x82, (byte) 0xFF, 0x7F, -1, -1, -1, -1, -1, -1, -1, 1, 2, 3, 4},
