@@ -662,7 +662,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             if (seen.size() != 1) return false;
             leader[0] = seen.iterator().next();
             return nodes.containsKey(leader[0]) && nodes.get(leader[0]).serving();
-        }, () -> nodes.values().stream().filter(Node::serving).map(n -> n.id + " sees " + leaderSeenBy(n.id))
+        }, () -> nodes.values().stream().filter(Node::serving).map(n -> n.id + " sees " + viewOf(n.id))
                 .collect(Collectors.joining(", ")));
         return node(leader[0]);
     }
@@ -677,6 +677,23 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             if (l != null) votes.merge(l, 1, Integer::sum);
         }
         return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+    }
+
+    /** What a node reports in {@code GET /v1/cluster}, for failure messages: leader, term, members. */
+    String viewOf(String id) {
+        HttpResponse<String> r = get(id, "/v1/cluster");
+        if (r == null || r.statusCode() != 200) return "no answer" + (r == null ? "" : " (" + r.statusCode() + ")");
+        try {
+            JsonObject c = new JsonObject(r.body());
+            JsonObject leader = c.getJsonObject("leader");
+            String members = c.getJsonArray("members").stream().map(m -> (JsonObject) m)
+                    .map(m -> m.getString("id") + (m.getBoolean("voter", false) ? "" : "(learner)"))
+                    .collect(Collectors.joining(","));
+            return (leader == null ? "no leader" : leader.getString("id")) + " in term " + c.getLong("term")
+                    + ", members " + members + ", applied " + c.getLong("appliedIndex");
+        } catch (RuntimeException e) {
+            return "unreadable /v1/cluster: " + e;
+        }
     }
 
     /** The leader id a node reports in {@code GET /v1/cluster}, or null. */
