@@ -13,10 +13,14 @@ import io.vertx.core.eventbus.MessageConsumer;
  * sends its output on: messages to the transport, decisions to the ReplicationVerticle.
  */
 final class ElectionVerticle extends VerticleBase {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ElectionVerticle.class);
     private final NodeContext node;
     private final Election election;
     private MessageConsumer<Object> consumer;
     private long tickTimer = -1;
+
+    /** Pre-votes are logged once per term: a node cut off asks again every election timeout. */
+    private long lastPreVoteTermLogged = -1;
 
     ElectionVerticle(NodeContext node, Election election) {
         this.node = node;
@@ -50,6 +54,12 @@ final class ElectionVerticle extends VerticleBase {
     private void drain() {
         if (!election.hasOutput()) return;
         Election.Output out = election.drain();
+        for (io.cairn.raft.Message m : out.messages()) {
+            if (m instanceof io.cairn.raft.Message.PreVoteRequest p && p.term() != lastPreVoteTermLogged) {
+                lastPreVoteTermLogged = p.term();
+                log.info("{} heard from no leader in time: asks the voters for a pre-vote for term {}", node.id(), p.term());
+            }
+        }
         if (!out.messages().isEmpty()) {
             vertx.eventBus().send(Bus.transport(node.id()), new Bus.Outbound(out.messages()), LocalCodec.LOCAL);
         }

@@ -127,7 +127,10 @@ public final class PeerTransport {
         OutboundPeer peer = outbound.get(peerId);
         if (peer == null) {
             unknownPeerDrops++;
-            log.debug("[{}] dropped a message to unknown peer {}", options.nodeId(), peerId);
+            if (Long.bitCount(unknownPeerDrops) == 1) {
+                log.info("[{}] dropped a message to {}, not a peer of this node ({} such drops so far)", options.nodeId(),
+                        peerId, unknownPeerDrops);
+            }
             return;
         }
         peer.send(payload);
