@@ -42,8 +42,8 @@ public final class ChangesBench {
     private ChangesBench() {}
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        String target = "127.0.0.1:8080";
-        String write = null;
+        BenchOptions.Target target = new BenchOptions.Target("127.0.0.1", 8080);
+        BenchOptions.Target write = null;
         int subscribers = 1000;
         int rate = 1000;
         int seconds = 10;
@@ -61,8 +61,8 @@ public final class ChangesBench {
                 if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
                 String v = args[++i];
                 switch (a) {
-                    case "--target" -> target = v;
-                    case "--write" -> write = v;
+                    case "--target" -> target = BenchOptions.target(v);
+                    case "--write" -> write = BenchOptions.target(v);
                     case "--subscribers" -> subscribers = positive(a, v);
                     case "--rate" -> rate = positive(a, v);
                     case "--duration" -> seconds = positive(a, v.endsWith("s") ? v.substring(0, v.length() - 1) : v);
@@ -80,7 +80,7 @@ public final class ChangesBench {
         }
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(threads));
         try {
-            return new Run(vertx, out, hostPort(target), hostPort(write == null ? target : write), subscribers, rate,
+            return new Run(vertx, out, target, write == null ? target : write, subscribers, rate,
                     seconds, warmup, connections, drain).execute();
         } catch (Exception e) {
             err.println("cairn bench changes: " + e);
@@ -104,12 +104,6 @@ public final class ChangesBench {
         throw new IllegalArgumentException(name + " must be a positive integer: " + v);
     }
 
-    private static String[] hostPort(String s) {
-        int colon = s.lastIndexOf(':');
-        if (colon <= 0) throw new IllegalArgumentException("expected HOST:PORT, got " + s);
-        return new String[] {s.substring(0, colon), s.substring(colon + 1)};
-    }
-
     /** One subscriber's view: the last revision seen, and what broke the promises. */
     private static final class Sub {
         long lastRev;
@@ -119,8 +113,8 @@ public final class ChangesBench {
     private static final class Run {
         final Vertx vertx;
         final PrintStream out;
-        final String[] target;
-        final String[] write;
+        final BenchOptions.Target target;
+        final BenchOptions.Target write;
         final int subscribers;
         final int rate;
         final int seconds;
@@ -137,7 +131,7 @@ public final class ChangesBench {
         final AtomicLong failed = new AtomicLong();
         final java.util.Map<String, Long> failures = new java.util.concurrent.ConcurrentHashMap<>();
 
-        Run(Vertx vertx, PrintStream out, String[] target, String[] write, int subscribers, int rate, int seconds,
+        Run(Vertx vertx, PrintStream out, BenchOptions.Target target, BenchOptions.Target write, int subscribers, int rate, int seconds,
             int warmup, int connections, int drain) {
             this.warmup = warmup;
             this.vertx = vertx;
@@ -155,13 +149,12 @@ public final class ChangesBench {
             String collection = "changes-bench-" + Long.toHexString(System.nanoTime());
             List<Sub> subs = new ArrayList<>();
             WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(subscribers + 1));
-            int port = Integer.parseInt(target[1]);
             long connectStarted = System.nanoTime();
             List<Future<?>> connecting = new ArrayList<>();
             for (int i = 0; i < subscribers; i++) {
                 Sub sub = new Sub();
                 subs.add(sub);
-                connecting.add(ws.connect(port, target[0], "/v1/changes?collection=" + collection)
+                connecting.add(ws.connect(target.port(), target.host(), "/v1/changes?collection=" + collection)
                         .onSuccess(socket -> socket.textMessageHandler(t -> onFrame(sub, t))));
                 if (connecting.size() >= 100) {
                     Future.all(connecting).await(60, TimeUnit.SECONDS);
@@ -169,7 +162,7 @@ public final class ChangesBench {
                 }
             }
             Future.all(connecting).await(60, TimeUnit.SECONDS);
-            out.printf(Locale.ROOT, "%d subscribers connected to %s:%s in %.1f s%n", subscribers, target[0], target[1],
+            out.printf(Locale.ROOT, "%d subscribers connected to %s:%d in %.1f s%n", subscribers, target.host(), target.port(),
                     (System.nanoTime() - connectStarted) / 1e9);
 
             // The writer has its own event loop: answers to writes must not wait behind the frames the
@@ -185,7 +178,6 @@ public final class ChangesBench {
         private int measure(List<Sub> subs, String collection, Vertx writerVertx) throws Exception {
             HttpClient http = writerVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0),
                     new PoolOptions().setHttp1MaxSize(connections));
-            int writePort = Integer.parseInt(write[1]);
             long writes = (long) rate * (seconds + warmup);
             long warmupStarted = System.nanoTime();
             long started = warmupStarted + TimeUnit.SECONDS.toNanos(warmup);
@@ -196,7 +188,7 @@ public final class ChangesBench {
                 if (wait > 0) LockSupport.parkNanos(wait);
                 long sentNanos = System.nanoTime();
                 String body = "{\"sentNanos\":" + sentNanos + ",\"i\":" + i + "}";
-                http.request(HttpMethod.PUT, writePort, write[0], "/v1/collections/" + collection + "/docs/k" + (i % 1000))
+                http.request(HttpMethod.PUT, write.port(), write.host(), "/v1/collections/" + collection + "/docs/k" + (i % 1000))
                         .compose(req -> req.putHeader("Content-Type", "application/json").send(Buffer.buffer(body)))
                         .onComplete(ar -> {
                             if (ar.succeeded() && ar.result().statusCode() / 100 == 2) {
