@@ -52,11 +52,6 @@ class ClusterOpsIT {
                 HistoryChecks.runFor(2_000);
 
                 List<String> report = new ArrayList<>();
-                // First, while every node still has the addresses the harness gave it: a snapshot
-                // installed from another node (after any restart) carries that node's view of the
-                // addresses, and the per-link proxies then no longer isolate anyone (fault README).
-                assertThat(cluster.linksAsConfigured()).as("every peer link goes through its own proxy").isEmpty();
-                report.add(removalAppendedOnTheLeaderAlone(cluster));
                 for (int round = 1; round <= 2; round++) {
                     long gap = stopLeader(cluster, recorder, true);
                     report.add("SIGTERM of the leader, round " + round + ": longest write gap " + gap + " ms");
@@ -64,6 +59,10 @@ class ClusterOpsIT {
                             .isLessThanOrEqualTo(ELECTION_MILLIS_MAX);
                 }
                 report.add("kill -9 of the leader (for comparison, not checked): longest write gap " + stopLeader(cluster, recorder, false) + " ms");
+                // After the restarts above, nodes have installed each other's snapshots: with one
+                // proxy per directed link, the isolation below leaked and no leader was elected
+                // (seeds 17750468752937, 18724850877825); the proxies per destination must hold.
+                report.add(removalAppendedOnTheLeaderAlone(cluster));
 
                 report.add(removalCommittedThenLeaderKilled(cluster, new Random(seed)));
 

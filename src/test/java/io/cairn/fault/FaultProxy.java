@@ -22,8 +22,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A TCP proxy on one link (clients connect to {@link #port()}; bytes go to the target) that can
- * break it on command: the network of the fault tests.
+ * A TCP proxy in front of one target (clients connect to {@link #port()}; bytes go to the target)
+ * that can break connections on command: the network of the fault tests.
+ *
+ * <p><b>Senders.</b> Every connection is attributed to a sender by a {@link Sender} rule that
+ * reads the first bytes the client sends ({@link #CAIRN_HELLO}: the node id of a Cairn peer
+ * transport's hello frame; the default, {@link #ANYONE}, attributes everything to one sender at
+ * once). A mode can be set for every sender ({@link #setMode(Mode)}) or for one
+ * ({@link #setMode(String, Mode)}): one proxy per destination node then cuts {@code a -> b}
+ * without cutting {@code c -> b}, whatever address {@code a} learned for {@code b}. Until a
+ * connection's sender is known, nothing is dialled or forwarded.
  *
  * <p>Modes ({@link Mode}):
  * <ul>
@@ -52,18 +60,45 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FaultProxy {
     public enum Mode { PASS, DROP_ALL, STALL, DROP_FORWARD, DROP_BACKWARD }
 
+    /**
+     * Names the sender of a connection from the bytes it sent first: answers the sender, or null
+     * while more bytes are needed. Called again as bytes arrive (with all of them so far, at most
+     * {@link #INTRO_BYTES_MAX}; past that the sender is {@link #UNKNOWN}).
+     */
+    @FunctionalInterface
+    public interface Sender {
+        String identify(Buffer firstBytes);
+    }
+
+    /** The one sender of {@link #ANYONE}, and what {@link #setMode(Mode)} covers by default. */
+    public static final String EVERYONE = "*";
+    /** The sender of a connection whose first bytes a {@link Sender} rule could not read. */
+    public static final String UNKNOWN = "?";
+    /** Every connection is from {@link #EVERYONE}, known before any byte arrives. */
+    public static final Sender ANYONE = first -> EVERYONE;
+    /**
+     * The node id in a Cairn peer hello, the first frame of every connection a node dials
+     * ({@code [int length][byte version][int magic "CARN"][short n][cluster id][short n][node id]},
+     * transport DESIGN.md); anything else is {@link #UNKNOWN}.
+     */
+    public static final Sender CAIRN_HELLO = FaultProxy::helloSender;
+
+    static final int INTRO_BYTES_MAX = 1024;
     private static final long HELD_BYTES_MAX = 4L << 20;
+    private static final int HELLO_MAGIC = 0x4341524E;
 
     private final Vertx vertx;
     private final String name;
     private final String targetHost;
     private final int targetPort;
+    private final Sender sender;
     private final Context context;
     private final Set<Link> links = new HashSet<>(); // on context only
     private NetServer server;
     private NetClient client;
     private volatile int port = -1;
-    private volatile Mode mode = Mode.PASS;
+    private volatile Mode mode = Mode.PASS; // for senders without a mode of their own
+    private final java.util.concurrent.ConcurrentHashMap<String, Mode> modes = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile long forwardDelayNanos;
     private volatile long backwardDelayNanos;
     private volatile boolean closed;
@@ -81,24 +116,31 @@ public final class FaultProxy {
     public record Stats(long accepted, long refused, long resets, long forwardedBytes, long backwardedBytes,
                         long droppedBytes, long heldBytes, int openConnections) {}
 
-    private FaultProxy(Vertx vertx, String name, String targetHost, int targetPort) {
+    private FaultProxy(Vertx vertx, String name, String targetHost, int targetPort, Sender sender) {
         this.vertx = vertx;
         this.name = name;
         this.targetHost = targetHost;
         this.targetPort = targetPort;
+        this.sender = sender;
         this.context = vertx.getOrCreateContext();
     }
 
-    /** Listens on 127.0.0.1, a free port, and forwards to {@code targetHost:targetPort}. */
+    /** Listens on 127.0.0.1, a free port, and forwards to {@code targetHost:targetPort}; one sender ({@link #ANYONE}). */
     public static Future<FaultProxy> start(Vertx vertx, String name, String targetHost, int targetPort) {
-        return start(vertx, name, 0, targetHost, targetPort);
+        return start(vertx, name, 0, targetHost, targetPort, ANYONE);
     }
 
-    /** As {@link #start(Vertx, String, String, int)} on a given listen port (0: any free one). */
-    public static Future<FaultProxy> start(Vertx vertx, String name, int listenPort, String targetHost, int targetPort) {
+    /** As {@link #start(Vertx, String, String, int)}, telling senders apart by {@code sender}. */
+    public static Future<FaultProxy> start(Vertx vertx, String name, String targetHost, int targetPort, Sender sender) {
+        return start(vertx, name, 0, targetHost, targetPort, sender);
+    }
+
+    /** As {@link #start(Vertx, String, String, int, Sender)} on a given listen port (0: any free one). */
+    public static Future<FaultProxy> start(Vertx vertx, String name, int listenPort, String targetHost, int targetPort, Sender sender) {
         Objects.requireNonNull(vertx, "vertx");
         Objects.requireNonNull(targetHost, "targetHost");
-        FaultProxy proxy = new FaultProxy(vertx, name, targetHost, targetPort);
+        Objects.requireNonNull(sender, "sender");
+        FaultProxy proxy = new FaultProxy(vertx, name, targetHost, targetPort, sender);
         Promise<FaultProxy> promise = Promise.promise();
         proxy.context.runOnContext(v -> proxy.listen(listenPort).map(proxy).onComplete(promise));
         return promise.future();
@@ -127,8 +169,14 @@ public final class FaultProxy {
         return targetPort;
     }
 
+    /** The mode of senders without one of their own. */
     public Mode mode() {
         return mode;
+    }
+
+    /** The mode that applies to connections from {@code from}. */
+    public Mode mode(String from) {
+        return modes.getOrDefault(from, mode);
     }
 
     public Stats stats() {
@@ -150,11 +198,28 @@ public final class FaultProxy {
         return setMode(Mode.STALL);
     }
 
+    /** Sets the mode of every sender (forgetting the modes set for single senders). */
     public Future<Void> setMode(Mode next) {
         Objects.requireNonNull(next, "mode");
         mode = next;
+        modes.clear();
+        return apply(null);
+    }
+
+    /** Sets the mode of connections from one sender; the others keep theirs. */
+    public Future<Void> setMode(String from, Mode next) {
+        Objects.requireNonNull(from, "from");
+        Objects.requireNonNull(next, "mode");
+        modes.put(from, next);
+        return apply(from);
+    }
+
+    /** Brings the open connections of {@code from} (null: of everyone) in line with their mode. */
+    private Future<Void> apply(String from) {
         return onContext(() -> {
             for (Link link : new ArrayList<>(links)) {
+                if (link.from == null || (from != null && !from.equals(link.from))) continue;
+                Mode next = link.mode();
                 if (next == Mode.DROP_ALL || (link.tainted && next != link.taintedBy)) {
                     link.close(true);
                 } else if (next != Mode.STALL) {
@@ -208,7 +273,26 @@ public final class FaultProxy {
 
     @Override
     public String toString() {
-        return "proxy " + name + " 127.0.0.1:" + port + " -> " + targetHost + ":" + targetPort + " (" + mode + ")";
+        return "proxy " + name + " 127.0.0.1:" + port + " -> " + targetHost + ":" + targetPort + " (" + mode
+                + (modes.isEmpty() ? "" : ", " + new java.util.TreeMap<>(modes)) + ")";
+    }
+
+    /** {@link #CAIRN_HELLO}: the node id of a whole hello frame; null until one is whole. */
+    static String helloSender(Buffer b) {
+        if (b.length() < 4) return null;
+        long frame = 4L + (b.getInt(0) & 0xFFFFFFFFL);
+        if (frame > INTRO_BYTES_MAX || frame < 4 + 1 + 8) return UNKNOWN;
+        if (b.length() < frame) return null;
+        try {
+            int at = 5; // length and version
+            if (b.getInt(at) != HELLO_MAGIC) return UNKNOWN;
+            at += 4 + 2 + b.getUnsignedShort(at + 4); // magic, cluster id
+            int idBytes = b.getUnsignedShort(at);
+            if (at + 2 + idBytes != frame || idBytes == 0) return UNKNOWN;
+            return b.getString(at + 2, at + 2 + idBytes, "UTF-8");
+        } catch (IndexOutOfBoundsException e) {
+            return UNKNOWN;
+        }
     }
 
     private Future<Void> onContext(Runnable action) {
@@ -225,12 +309,10 @@ public final class FaultProxy {
     }
 
     private void accept(NetSocket in) {
-        if (closed || mode == Mode.DROP_ALL) {
-            refused.incrementAndGet();
+        if (closed) {
             in.close();
             return;
         }
-        accepted.incrementAndGet();
         Link link = new Link(in);
         links.add(link);
         open.incrementAndGet();
@@ -241,6 +323,8 @@ public final class FaultProxy {
     private final class Link {
         final NetSocket in;
         NetSocket out;
+        String from; // the sender, once known
+        Buffer intro = Buffer.buffer(); // what it sent before that
         boolean dialling;
         boolean closing;
         boolean tainted; // lost bytes: reset at the next mode change
@@ -254,15 +338,43 @@ public final class FaultProxy {
             this.backward = new Pipe(false);
         }
 
+        Mode mode() {
+            return from == null ? Mode.STALL : FaultProxy.this.mode(from);
+        }
+
         void start() {
-            in.handler(forward::receive);
+            in.handler(this::received);
             in.closeHandler(v -> close(false));
             in.exceptionHandler(e -> close(false));
-            if (mode != Mode.STALL) dial();
+            identify(Buffer.buffer());
+        }
+
+        void received(Buffer chunk) {
+            if (from != null) forward.receive(chunk);
+            else identify(chunk);
+        }
+
+        /** Collects the first bytes until the sender is known, then lets the link work as its sender's mode says. */
+        void identify(Buffer chunk) {
+            if (closing) return;
+            intro.appendBuffer(chunk);
+            String who = sender.identify(intro);
+            if (who == null && intro.length() < INTRO_BYTES_MAX) return;
+            from = who == null ? UNKNOWN : who;
+            if (mode() == Mode.DROP_ALL) {
+                refused.incrementAndGet();
+                close(false);
+                return;
+            }
+            accepted.incrementAndGet();
+            Buffer first = intro;
+            intro = null;
+            if (first.length() > 0) forward.receive(first);
+            if (mode() != Mode.STALL) dial();
         }
 
         void dial() {
-            if (dialling || out != null || closing) return;
+            if (dialling || out != null || closing || from == null) return;
             dialling = true;
             client.connect(targetPort, targetHost).onComplete(ar -> {
                 dialling = false;
@@ -321,7 +433,7 @@ public final class FaultProxy {
 
             void receive(Buffer chunk) {
                 if (closing) return;
-                Mode m = mode;
+                Mode m = mode();
                 if ((isForward && m == Mode.DROP_FORWARD) || (!isForward && m == Mode.DROP_BACKWARD)) {
                     droppedBytes.addAndGet(chunk.length());
                     tainted = true;
@@ -340,7 +452,7 @@ public final class FaultProxy {
             void pump() {
                 if (closing) return;
                 NetSocket sink = sink();
-                while (!chunks.isEmpty() && mode != Mode.STALL && sink != null) {
+                while (!chunks.isEmpty() && mode() != Mode.STALL && sink != null) {
                     long wait = dueNanos.peek() - System.nanoTime();
                     if (wait > 0) {
                         if (timer < 0) {

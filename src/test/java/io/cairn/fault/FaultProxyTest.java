@@ -259,4 +259,58 @@ class FaultProxyTest {
         assertThat(timerFired.get()).isPositive();
         assertThat(proxy.mode()).isEqualTo(FaultProxy.Mode.PASS);
     }
+
+    @Test
+    void helloRulesTellSendersApartAndOnlyTheCutOneLosesItsLink() throws Exception {
+        FaultProxy byHello = FaultProxy.start(vertx, "->b", "127.0.0.1", target.port(), FaultProxy.CAIRN_HELLO).await(5, TimeUnit.SECONDS);
+        try {
+            String helloA = new String(HostileInput.hello("cairn", "a"), java.nio.charset.StandardCharsets.ISO_8859_1);
+            String helloC = new String(HostileInput.hello("cairn", "c"), java.nio.charset.StandardCharsets.ISO_8859_1);
+            Client a = Client.connect(vertx, byHello.port());
+            Client c = Client.connect(vertx, byHello.port());
+            // a hello in two pieces: nothing reaches the target before the sender is known
+            a.send(helloA.substring(0, 5));
+            c.send(helloC + "c1");
+            awaitText("c's bytes echoed", c.received, helloC + "c1");
+            assertThat(target.received.toString()).as("only c's bytes reached the target").isEqualTo(helloC + "c1");
+            a.send(helloA.substring(5) + "a1");
+            awaitText("a's bytes echoed", a.received, helloA + "a1");
+
+            byHello.setMode("a", FaultProxy.Mode.DROP_ALL).await(5, TimeUnit.SECONDS);
+            Await.until("a's connection closed", WAIT, a.closed::get);
+            assertThat(byHello.mode("a")).isEqualTo(FaultProxy.Mode.DROP_ALL);
+            assertThat(byHello.mode("c")).isEqualTo(FaultProxy.Mode.PASS);
+            c.send("c2");
+            awaitText("c still passes", c.received, helloC + "c1c2");
+            Client again = Client.connect(vertx, byHello.port());
+            again.send(helloA);
+            Await.until("a new connection from a closed once its hello arrived", WAIT, again.closed::get);
+            assertThat(byHello.stats().refused()).isEqualTo(1);
+
+            // garbage is from nobody known: the mode of everyone else applies
+            Client garbage = Client.connect(vertx, byHello.port());
+            garbage.send("GET / HTTP/1.1\r\n\r\n");
+            awaitText("garbage passes while everyone else passes", garbage.received, "GET / HTTP/1.1\r\n\r\n");
+
+            byHello.setMode(FaultProxy.Mode.PASS).await(5, TimeUnit.SECONDS);
+            assertThat(byHello.mode("a")).as("setMode(mode) is for every sender").isEqualTo(FaultProxy.Mode.PASS);
+            Client healed = Client.connect(vertx, byHello.port());
+            healed.send(helloA + "a3");
+            awaitText("a passes again", healed.received, helloA + "a3");
+        } finally {
+            byHello.closeAndWait();
+        }
+    }
+
+    @Test
+    void theHelloRuleReadsTheNodeIdOfAWholeHelloFrame() {
+        Buffer hello = Buffer.buffer(HostileInput.hello("cluster-x", "n2"));
+        assertThat(FaultProxy.helloSender(hello)).isEqualTo("n2");
+        assertThat(FaultProxy.helloSender(hello.copy().appendString("more"))).as("bytes after the frame").isEqualTo("n2");
+        for (int cut = 0; cut < hello.length(); cut++) {
+            assertThat(FaultProxy.helloSender(hello.getBuffer(0, cut))).as("first %d bytes", cut).isNull();
+        }
+        assertThat(FaultProxy.helloSender(Buffer.buffer("GET / HTTP/1.1\r\n"))).isEqualTo(FaultProxy.UNKNOWN);
+        assertThat(FaultProxy.helloSender(Buffer.buffer(HostileInput.frame(new byte[20])))).as("not the magic").isEqualTo(FaultProxy.UNKNOWN);
+    }
 }

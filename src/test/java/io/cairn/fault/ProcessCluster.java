@@ -33,18 +33,20 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * N Cairn nodes as separate {@code java -jar target/cairn.jar} processes on 127.0.0.1, with a
- * {@link FaultProxy} on every directed peer link, temp data directories, and the faults of a real
+ * {@link FaultProxy} in front of every raft port, temp data directories, and the faults of a real
  * machine: {@code kill -9}, SIGSTOP/SIGCONT, restart on the same data, a wiped data directory.
  *
- * <p><b>Links.</b> One proxy per directed pair (from, to): node {@code from}'s {@code CAIRN_PEERS}
- * lists every other node {@code to} at the port of proxy (from → to), which forwards to
- * {@code to}'s real raft port; its own entry has its real raft port. Cairn dials one outbound
- * connection per peer and sends on it only (transport DESIGN.md), so proxy (from → to) carries
- * exactly the messages from {@code from} to {@code to}: dropping it is a one-way partition,
+ * <p><b>Links.</b> One proxy in front of each node's raft port, and every node's
+ * {@code CAIRN_PEERS} lists every node, itself included, at its proxy: all nodes have the same
+ * addresses, so a membership entry or a snapshot written on one node and read on another changes
+ * nothing. A proxy tells its senders apart by the node id of the hello frame each connection opens
+ * with ({@link FaultProxy#CAIRN_HELLO}); Cairn dials one outbound connection per peer and sends on
+ * it only (transport DESIGN.md), so the rule "{@code from} → {@code to}" on {@code to}'s proxy
+ * carries exactly the messages from {@code from} to {@code to}: dropping it is a one-way partition,
  * dropping both directions of a pair cuts the pair, and any partition of the nodes into sides is
- * a set of links. This needs each node to keep its own view of its peers' raft addresses, which
- * holds while membership comes from {@code CAIRN_PEERS}; {@link #linksAsConfigured()} checks it
- * against {@code GET /v1/cluster}. Client HTTP ports are not proxied.
+ * a set of such rules. A node that joins later advertises its real raft port (it knows no other)
+ * and is reached directly; {@link #partition} refuses to run while {@link #linksAsConfigured()}
+ * reports such a bypass. Client HTTP ports are not proxied.
  *
  * <p><b>Cleanup.</b> {@link #close()} kills every process it started (stopped ones too), closes
  * the proxies and deletes the temp directory; a JVM shutdown hook does the same if the test
@@ -188,7 +190,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
     private final Path root;
     private final Vertx vertx;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
-    private final Map<String, FaultProxy> proxies = new LinkedHashMap<>(); // "from->to"
+    private final Map<String, FaultProxy> proxies = new LinkedHashMap<>(); // by the node it leads to
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(HTTP_TIMEOUT).build();
     private final Thread shutdownHook;
     private volatile boolean closed;
@@ -261,15 +263,12 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             }
             nodes.put(id, new Node(id, ports[2 * i], ports[2 * i + 1], dir, root.resolve(id + ".log")));
         }
-        for (Node from : nodes.values()) {
-            for (Node to : nodes.values()) {
-                if (from == to) continue;
-                try {
-                    proxies.put(from.id + "->" + to.id, FaultProxy.start(vertx, from.id + "->" + to.id, "127.0.0.1", to.raftPort)
-                            .await(10, TimeUnit.SECONDS));
-                } catch (Exception e) {
-                    throw new IllegalStateException("starting proxy " + from.id + "->" + to.id, e);
-                }
+        for (Node to : nodes.values()) {
+            try {
+                proxies.put(to.id, FaultProxy.start(vertx, "->" + to.id, "127.0.0.1", to.raftPort, FaultProxy.CAIRN_HELLO)
+                        .await(10, TimeUnit.SECONDS));
+            } catch (Exception e) {
+                throw new IllegalStateException("starting the proxy to " + to.id, e);
             }
         }
     }
@@ -299,10 +298,10 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
-    /** {@code CAIRN_PEERS} as node {@code self} sees it: itself direct, every other node through proxy (self → other). */
-    String peersFor(Node self) {
+    /** {@code CAIRN_PEERS}, the same for every node: each node at the port of its proxy. */
+    String peers() {
         return nodes.values().stream()
-                .map(n -> n.id + "=127.0.0.1:" + (n == self ? n.raftPort : proxy(self.id, n.id).port()) + ":" + n.httpPort)
+                .map(n -> n.id + "=127.0.0.1:" + proxy(n.id).port() + ":" + n.httpPort)
                 .collect(Collectors.joining(","));
     }
 
@@ -315,7 +314,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         env.put("CAIRN_RAFT_PORT", Integer.toString(n.raftPort));
         env.put("CAIRN_ADVERTISE_HOST", "127.0.0.1");
         env.put("CAIRN_DATA_DIR", n.dataDir.toString());
-        env.put("CAIRN_PEERS", peersFor(n));
+        env.put("CAIRN_PEERS", peers());
         env.putAll(options.env);
         env.putAll(n.env);
         return env;
@@ -388,11 +387,17 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         return List.copyOf(nodes.keySet());
     }
 
-    /** The proxy on the link that carries {@code from}'s messages to {@code to}. */
-    public FaultProxy proxy(String from, String to) {
-        FaultProxy p = proxies.get(from + "->" + to);
-        if (p == null) throw new IllegalArgumentException("no link " + from + "->" + to);
+    /** The proxy in front of node {@code to}'s raft port (it tells senders apart by their hello). */
+    public FaultProxy proxy(String to) {
+        FaultProxy p = proxies.get(to);
+        if (p == null) throw new IllegalArgumentException("no proxy to " + to);
         return p;
+    }
+
+    /** The mode of the link that carries {@code from}'s messages to {@code to}. */
+    public FaultProxy.Mode link(String from, String to) {
+        node(from);
+        return proxy(to).mode(from);
     }
 
     public Collection<FaultProxy> proxies() {
@@ -554,12 +559,17 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
 
     // ---- network faults (all through the proxies; each call waits until the proxies applied it)
 
-    /** Cuts every link between the two sides, both directions; links inside a side are untouched. */
+    /**
+     * Cuts every link between the two sides, both directions; links inside a side are untouched.
+     * Fails, cutting nothing, when a node reaches a peer other than through its proxy.
+     */
     @Override
     public void partition(Set<String> side) {
-        for (Map.Entry<String, FaultProxy> e : proxies.entrySet()) {
-            String[] pair = e.getKey().split("->");
-            if (side.contains(pair[0]) != side.contains(pair[1])) await(e.getValue().dropAll());
+        assertLinksThroughProxies();
+        for (String to : nodes.keySet()) {
+            for (String from : nodes.keySet()) {
+                if (side.contains(from) != side.contains(to)) await(proxy(to).setMode(from, FaultProxy.Mode.DROP_ALL));
+            }
         }
     }
 
@@ -571,7 +581,15 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
     /** Messages from {@code from} to {@code to} are lost; the other direction passes. */
     @Override
     public void cutOneWay(String from, String to) {
-        await(proxy(from, to).dropAll());
+        assertLinksThroughProxies();
+        node(from);
+        await(proxy(to).setMode(from, FaultProxy.Mode.DROP_ALL));
+    }
+
+    /** A network fault would not be the one asked for if a link bypasses the proxies. */
+    private void assertLinksThroughProxies() {
+        List<String> bypass = linksAsConfigured().stream().filter(p -> !p.endsWith(NO_ANSWER)).toList();
+        if (!bypass.isEmpty()) throw new IllegalStateException("links bypass the proxies, a partition would leak: " + bypass);
     }
 
     /** Every link passes again, with no delay. */
@@ -708,9 +726,11 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
+    private static final String NO_ANSWER = ": no /v1/cluster answer";
+
     /**
-     * For each node, the raft addresses of its peers in {@code GET /v1/cluster} that differ from the
-     * proxies this harness gave it: empty when every link still goes through its own proxy.
+     * For each serving node, the raft addresses of members in {@code GET /v1/cluster} that are not
+     * their proxies: empty when every link goes through the proxies.
      */
     public List<String> linksAsConfigured() {
         List<String> problems = new ArrayList<>();
@@ -718,13 +738,11 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
             if (!n.serving()) continue;
             HttpResponse<String> r = get(n.id, "/v1/cluster");
             if (r == null || r.statusCode() != 200) {
-                problems.add(n.id + ": no /v1/cluster answer");
+                problems.add(n.id + NO_ANSWER);
                 continue;
             }
             Map<String, String> want = new HashMap<>();
-            for (Node other : nodes.values()) {
-                want.put(other.id, "127.0.0.1:" + (other == n ? other.raftPort : proxy(n.id, other.id).port()));
-            }
+            for (Node other : nodes.values()) want.put(other.id, "127.0.0.1:" + proxy(other.id).port());
             for (Object o : new JsonObject(r.body()).getJsonArray("members", new io.vertx.core.json.JsonArray())) {
                 JsonObject m = (JsonObject) o;
                 String expected = want.get(m.getString("id"));

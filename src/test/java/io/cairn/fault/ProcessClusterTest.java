@@ -41,9 +41,11 @@ class ProcessClusterTest {
                 "-cp", classes, FakeNodeMain.class.getName())));
     }
 
-    private static String greeting(int port) throws IOException {
+    /** Connects to a proxy as node {@code from} (a Cairn hello first) and reads the target's greeting line. */
+    private static String greeting(String from, int port) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(5_000);
+            s.getOutputStream().write(HostileInput.hello("cairn", from));
             InputStream in = s.getInputStream();
             StringBuilder sb = new StringBuilder();
             for (int c; (c = in.read()) != -1 && c != '\n'; ) sb.append((char) c);
@@ -74,32 +76,41 @@ class ProcessClusterTest {
         assertThat(cluster.linksAsConfigured()).isEmpty();
 
         ProcessCluster.Node n1 = cluster.node("n1");
-        assertThat(cluster.peersFor(n1)).isEqualTo("n1=127.0.0.1:" + n1.raftPort() + ":" + n1.httpPort()
-                + ",n2=127.0.0.1:" + cluster.proxy("n1", "n2").port() + ":" + cluster.node("n2").httpPort()
-                + ",n3=127.0.0.1:" + cluster.proxy("n1", "n3").port() + ":" + cluster.node("n3").httpPort());
+        String peers = "n1=127.0.0.1:" + cluster.proxy("n1").port() + ":" + n1.httpPort()
+                + ",n2=127.0.0.1:" + cluster.proxy("n2").port() + ":" + cluster.node("n2").httpPort()
+                + ",n3=127.0.0.1:" + cluster.proxy("n3").port() + ":" + cluster.node("n3").httpPort();
         assertThat(cluster.envFor(n1)).containsEntry("CAIRN_NODE_ID", "n1").containsEntry("CAIRN_ADVERTISE_HOST", "127.0.0.1")
-                .containsEntry("CAIRN_DATA_DIR", n1.dataDir().toString());
-        assertThat(cluster.proxies()).hasSize(6);
-        // proxy n1->n2 reaches n2's raft port
-        assertThat(greeting(cluster.proxy("n1", "n2").port())).isEqualTo("n2");
-        assertThat(greeting(cluster.proxy("n3", "n1").port())).isEqualTo("n1");
+                .containsEntry("CAIRN_DATA_DIR", n1.dataDir().toString()).containsEntry("CAIRN_PEERS", peers);
+        assertThat(cluster.envFor(cluster.node("n3"))).as("every node has the same addresses").containsEntry("CAIRN_PEERS", peers);
+        assertThat(cluster.proxies()).hasSize(3);
+        // the proxy to n2 reaches n2's raft port
+        assertThat(greeting("n1", cluster.proxy("n2").port())).isEqualTo("n2");
+        assertThat(greeting("n3", cluster.proxy("n1").port())).isEqualTo("n1");
 
         cluster.isolate("n2");
-        assertThat(cluster.proxy("n1", "n2").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
-        assertThat(cluster.proxy("n2", "n3").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
-        assertThat(cluster.proxy("n1", "n3").mode()).isEqualTo(FaultProxy.Mode.PASS);
-        assertThat(greeting(cluster.proxy("n1", "n2").port())).isEmpty(); // accepted, closed at once
+        assertThat(cluster.link("n1", "n2")).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(cluster.link("n2", "n3")).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(cluster.link("n1", "n3")).isEqualTo(FaultProxy.Mode.PASS);
+        assertThat(greeting("n1", cluster.proxy("n2").port())).isEmpty(); // closed once the hello named n1
+        assertThat(greeting("n2", cluster.proxy("n3").port())).isEmpty();
+        assertThat(greeting("n1", cluster.proxy("n3").port())).isEqualTo("n3");
         cluster.heal();
-        assertThat(greeting(cluster.proxy("n1", "n2").port())).isEqualTo("n2");
+        assertThat(greeting("n1", cluster.proxy("n2").port())).isEqualTo("n2");
 
         cluster.partition(Set.of("n1", "n2"));
-        assertThat(cluster.proxy("n1", "n2").mode()).isEqualTo(FaultProxy.Mode.PASS);
-        assertThat(cluster.proxy("n3", "n2").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
-        assertThat(cluster.proxy("n1", "n3").mode()).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(cluster.link("n1", "n2")).isEqualTo(FaultProxy.Mode.PASS);
+        assertThat(cluster.link("n3", "n2")).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(cluster.link("n1", "n3")).isEqualTo(FaultProxy.Mode.DROP_ALL);
+        assertThat(greeting("n1", cluster.proxy("n2").port())).isEqualTo("n2");
+        assertThat(greeting("n3", cluster.proxy("n2").port())).isEmpty();
+        cluster.heal();
+        cluster.cutOneWay("n3", "n1");
+        assertThat(greeting("n3", cluster.proxy("n1").port())).isEmpty();
+        assertThat(greeting("n1", cluster.proxy("n3").port())).isEqualTo("n3");
         cluster.heal();
         assertThat(Files.readString(n1.log())).contains("=== harness: start #1 of n1", "fake node n1 up");
 
-        int proxyPort = cluster.proxy("n1", "n2").port();
+        int proxyPort = cluster.proxy("n2").port();
         cluster.close();
         try (java.net.ServerSocket s = new java.net.ServerSocket(proxyPort, 1, InetAddress.getLoopbackAddress())) {
             assertThat(s.getLocalPort()).as("the proxy's port is free again").isEqualTo(proxyPort);
