@@ -11,10 +11,13 @@ import io.cairn.store.SnapshotInfo;
 import io.cairn.store.StoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * Applies committed entries to {@code state.db} in order (the only writer of it), resolves the
  * proposals waiting on them, raises the applied index, and takes snapshots every
  * {@code snapshotEntries} applied entries. A worker verticle: applies are blocking JDBC.
+ *
+ * <p>A snapshot (an online backup of {@code state.db}, seconds for a large store) runs on a
+ * thread of its own while applies go on; at most one at a time. Installing the leader's snapshot
+ * waits for a local one still running, since it replaces the file that one reads.
  */
 final class StateMachineVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(StateMachineVerticle.class);
@@ -33,6 +40,11 @@ final class StateMachineVerticle extends VerticleBase {
     private final Consumer<Long> onApplied;
     private long lastSnapshotIndex;
     private MessageConsumer<Object> consumer;
+    private WorkerExecutor snapshotter;
+    /** The snapshot being taken, or null; on this verticle's context. */
+    private Future<Long> snapshotting;
+    /** Completes when the backup running on the snapshotter thread ends (this thread may block on it). */
+    private CompletableFuture<Void> backupDone = CompletableFuture.completedFuture(null);
 
     /** {@code onApplied} hears every new applied index (change streams wake on it). */
     StateMachineVerticle(NodeContext node, Path dbFile, StoreOptions storeOptions, long lastSnapshotIndex,
@@ -46,6 +58,7 @@ final class StateMachineVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        snapshotter = vertx.createSharedWorkerExecutor("cairn-snapshot-" + node.id(), 1);
         consumer = vertx.eventBus().localConsumer(Bus.stateMachine(node.id()), msg -> {
             Object body = msg.body();
             if (body instanceof Bus.Apply a) {
@@ -53,11 +66,10 @@ final class StateMachineVerticle extends VerticleBase {
             } else if (body instanceof Bus.Install i) {
                 install(i);
             } else if (body instanceof Bus.TakeSnapshot t) {
-                try {
-                    t.waiter().complete(snapshot());
-                } catch (RuntimeException e) {
-                    t.waiter().fail(e);
-                }
+                snapshot().onComplete(ar -> {
+                    if (ar.succeeded()) t.waiter().complete(ar.result());
+                    else t.waiter().fail(ar.cause());
+                });
             }
         });
         return consumer.completion();
@@ -65,6 +77,8 @@ final class StateMachineVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
+        backupDone.join(); // the store closes after this verticle: no backup may still read it
+        if (snapshotter != null) snapshotter.close();
         return consumer == null ? Future.succeededFuture() : consumer.unregister();
     }
 
@@ -93,13 +107,7 @@ final class StateMachineVerticle extends VerticleBase {
         node.metrics().applied(entries.size());
         node.applied().advance(last);
         onApplied.accept(last);
-        if (last - lastSnapshotIndex >= node.config().snapshotEntries()) {
-            try {
-                snapshot();
-            } catch (RuntimeException ex) {
-                log.warn("{} snapshot at {} failed: {}", node.id(), last, ex.toString());
-            }
-        }
+        if (snapshotting == null && last - lastSnapshotIndex >= node.config().snapshotEntries()) snapshot();
     }
 
     private Command command(Entry e) {
@@ -113,29 +121,58 @@ final class StateMachineVerticle extends VerticleBase {
         }
     }
 
-    /** Writes a snapshot of the current state and tells the ReplicationVerticle to compact up to it. */
-    private long snapshot() {
+    /**
+     * Starts a snapshot of the current state on the snapshotter thread (or answers the one already
+     * running); once it is written, tells the ReplicationVerticle to compact up to it. Answers its
+     * index (0: nothing applied yet).
+     */
+    private Future<Long> snapshot() {
+        if (snapshotting != null) return snapshotting;
+        DocumentStore store = node.store();
+        SnapshotFiles files = node.snapshots();
         long started = System.nanoTime();
-        Path tmp = node.snapshots().temp();
-        SnapshotInfo info = node.store().snapshot(tmp);
-        if (info.index() == 0) {
-            tmp.toFile().delete();
-            return 0;
-        }
-        Path file = node.snapshots().commit(tmp, info.index(), info.term());
-        lastSnapshotIndex = info.index();
-        node.metrics().snapshot(System.nanoTime() - started);
-        vertx.eventBus().send(Bus.replication(node.id()), new Bus.SnapshotTaken(info.index(), file), LocalCodec.LOCAL);
-        return info.index();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        backupDone = done;
+        Future<SnapshotInfo> written = snapshotter.executeBlocking(() -> {
+            Path tmp = files.temp();
+            try {
+                SnapshotInfo info = store.snapshot(tmp);
+                if (info.index() == 0) {
+                    Files.deleteIfExists(tmp);
+                    return info;
+                }
+                Path file = files.commit(tmp, info.index(), info.term());
+                return new SnapshotInfo(file, info.index(), info.term(), info.bytes());
+            } catch (RuntimeException | java.io.IOException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            } finally {
+                done.complete(null);
+            }
+        }, false);
+        Future<Long> taken = written.map(info -> {
+            if (info.index() == 0) return 0L;
+            lastSnapshotIndex = Math.max(lastSnapshotIndex, info.index());
+            node.metrics().snapshot(System.nanoTime() - started);
+            vertx.eventBus().send(Bus.replication(node.id()), new Bus.SnapshotTaken(info.index(), info.file()), LocalCodec.LOCAL);
+            return info.index();
+        });
+        snapshotting = taken;
+        taken.onComplete(ar -> {
+            snapshotting = null;
+            if (ar.failed()) log.warn("{} snapshot failed: {}", node.id(), ar.cause().toString());
+        });
+        return taken;
     }
 
     private void install(Bus.Install i) {
+        backupDone.join(); // a local snapshot still reading the file this replaces
         DocumentStore old = node.swapStore(null);
         if (old != null) old.close();
         DocumentStore.restore(i.file(), dbFile);
         DocumentStore fresh = DocumentStore.open(dbFile, storeOptions);
         node.swapStore(fresh);
-        lastSnapshotIndex = i.meta().index();
+        lastSnapshotIndex = Math.max(lastSnapshotIndex, i.meta().index());
         node.proposals().supersededUpTo(i.meta().index());
         node.applied().advance(fresh.appliedIndex());
         onApplied.accept(fresh.appliedIndex());
