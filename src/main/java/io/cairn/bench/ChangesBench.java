@@ -125,6 +125,10 @@ public final class ChangesBench {
         volatile long measureFrom = Long.MAX_VALUE;
         final LatencyHistogram lag = new LatencyHistogram();
         final LatencyHistogram ackLatency = new LatencyHistogram();
+        /** Receipt minus the write's answer (0 when the change arrived first): the lag the fan-out adds to a commit. */
+        final LatencyHistogram afterAck = new LatencyHistogram();
+        /** When each write was answered (0: not yet); indexed by the write's number. */
+        java.util.concurrent.atomic.AtomicLongArray ackNanos;
         final AtomicLong received = new AtomicLong();
         final AtomicLong outOfOrder = new AtomicLong();
         final AtomicLong acked = new AtomicLong();
@@ -179,6 +183,8 @@ public final class ChangesBench {
             HttpClient http = writerVertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setIdleTimeout(0),
                     new PoolOptions().setHttp1MaxSize(connections));
             long writes = (long) rate * (seconds + warmup);
+            if (writes > 100_000_000L) throw new IllegalArgumentException("rate x (duration + warmup) must be at most 100,000,000 writes");
+            ackNanos = new java.util.concurrent.atomic.AtomicLongArray((int) writes);
             long warmupStarted = System.nanoTime();
             long started = warmupStarted + TimeUnit.SECONDS.toNanos(warmup);
             measureFrom = started;
@@ -187,11 +193,13 @@ public final class ChangesBench {
                 long wait = due - System.nanoTime();
                 if (wait > 0) LockSupport.parkNanos(wait);
                 long sentNanos = System.nanoTime();
+                int index = (int) i;
                 String body = "{\"sentNanos\":" + sentNanos + ",\"i\":" + i + "}";
                 http.request(HttpMethod.PUT, write.port(), write.host(), "/v1/collections/" + collection + "/docs/k" + (i % 1000))
                         .compose(req -> req.putHeader("Content-Type", "application/json").send(Buffer.buffer(body)))
                         .onComplete(ar -> {
                             if (ar.succeeded() && ar.result().statusCode() / 100 == 2) {
+                                ackNanos.set(index, System.nanoTime());
                                 acked.incrementAndGet();
                                 if (sentNanos >= started) synchronized (ackLatency) {
                                     ackLatency.record(System.nanoTime() - sentNanos);
@@ -229,6 +237,9 @@ public final class ChangesBench {
                 out.printf(Locale.ROOT, "lag from a write's send to its receipt, ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f%n",
                         lag.valueAtPercentile(50) / 1e6, lag.valueAtPercentile(90) / 1e6, lag.valueAtPercentile(99) / 1e6,
                         lag.valueAtPercentile(99.9) / 1e6, lag.max() / 1e6);
+                out.printf(Locale.ROOT, "lag from a write's answer to its receipt (0 if the change came first), ms: p50 %.2f  p90 %.2f"
+                        + "  p99 %.2f  p99.9 %.2f  max %.2f%n", afterAck.valueAtPercentile(50) / 1e6, afterAck.valueAtPercentile(90) / 1e6,
+                        afterAck.valueAtPercentile(99) / 1e6, afterAck.valueAtPercentile(99.9) / 1e6, afterAck.max() / 1e6);
             }
             boolean ok = received.get() == expected && outOfOrder.get() == 0 && failed.get() == 0;
             return ok ? 0 : 3;
@@ -240,6 +251,7 @@ public final class ChangesBench {
             if (!text.startsWith("{\"type\":\"change\"")) return;
             long rev = number(text, "\"rev\":");
             long sent = number(text, "\"sentNanos\":");
+            long index = number(text, "\"i\":");
             synchronized (sub) {
                 if (rev <= sub.lastRev) outOfOrder.incrementAndGet();
                 sub.lastRev = rev;
@@ -247,8 +259,10 @@ public final class ChangesBench {
             }
             received.incrementAndGet();
             if (sent >= measureFrom) {
+                long answered = index >= 0 && index < ackNanos.length() ? ackNanos.get((int) index) : 0;
                 synchronized (lag) {
                     lag.record(Math.max(0, now - sent));
+                    afterAck.record(answered == 0 ? 0 : Math.max(0, now - answered));
                 }
             }
         }
