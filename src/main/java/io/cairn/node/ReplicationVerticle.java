@@ -210,9 +210,11 @@ final class ReplicationVerticle extends VerticleBase {
         var found = replication.snapshotMetaAt(s.index());
         if (found.isEmpty()) return;
         SnapshotMeta meta = found.get();
+        long started = System.nanoTime();
         replication.compact(meta);
         logStore.compact(meta);
-        log.info("{} snapshot at index {} (term {}); log compacted", node.id(), meta.index(), meta.term());
+        log.info("{} snapshot at index {} (term {}); log compacted in {} ms", node.id(), meta.index(), meta.term(),
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     private void scheduleFlush() {

@@ -140,6 +140,31 @@ class RaftLogStoreTest {
     }
 
     @Test
+    void entriesACompactionCoversAreDeletedAFewAtATimeByLaterWritesAndSurviveACrashInBetween() throws Exception {
+        int dead = RaftLogStore.TRIM_ROWS_PER_WRITE * 2 + 10;
+        reopen().persist(null, range(1, dead + 5, 1));
+        store.compact(new SnapshotMeta(dead, 1, THREE));
+        assertThat(storedRows()).as("the compaction itself deletes nothing").isEqualTo(dead + 5);
+
+        // a crash (reopen) with dead entries stored: they are still dead, the live suffix loads
+        RaftLogStore.Restored r = reopen().load();
+        assertThat(r.snapshot().index()).isEqualTo(dead);
+        assertThat(describe(r.entries())).isEqualTo(describe(range(dead + 1, dead + 5, 1)));
+        assertThat(store.term(dead - 1)).isEmpty();
+
+        store.persist(null, range(dead + 6, dead + 6, 1));
+        assertThat(storedRows()).isEqualTo(dead + 6 - RaftLogStore.TRIM_ROWS_PER_WRITE);
+        store.persist(null, range(dead + 7, dead + 7, 1));
+        store.persist(new HardState(2, null, 0), List.of());
+        assertThat(storedRows()).as("only the live entries remain").isEqualTo(7);
+        assertThat(describe(reopen().load().entries())).isEqualTo(describe(range(dead + 1, dead + 7, 1)));
+    }
+
+    private long storedRows() {
+        return store.storedEntries();
+    }
+
+    @Test
     void compactionMustMatchTheLog() {
         reopen().persist(null, range(1, 5, 2));
         assertThatThrownBy(() -> store.compact(new SnapshotMeta(6, 2, THREE))).isInstanceOf(IllegalStateException.class);
