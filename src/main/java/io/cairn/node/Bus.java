@@ -51,8 +51,8 @@ final class Bus {
     /** A read barrier: the waiter completes with the index the read must wait for. */
     record ReadBarrier(boolean lease, Waiter<Long> waiter) {}
 
-    /** The state machine wrote a snapshot covering {@code index}: compact the log up to it. */
-    record SnapshotTaken(long index, Path file) {}
+    /** The state machine made its state durable up to {@code index}: compact the log up to it. */
+    record SnapshotTaken(long index) {}
 
     // ---- to the ElectionVerticle
 

@@ -41,6 +41,8 @@ final class ReplicationVerticle extends VerticleBase {
     private final Replication replication;
     private final RaftLogStore logStore;
     private final Map<Long, Waiter<Long>> reads = new HashMap<>();
+    private final Map<SnapshotMeta, Future<Void>> makingSnapshots = new HashMap<>();
+    private io.vertx.core.WorkerExecutor snapshotThread;
     private long nextReadId = 1;
     private boolean flushScheduled;
     private MessageConsumer<Object> consumer;
@@ -63,6 +65,7 @@ final class ReplicationVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        snapshotThread = vertx.createSharedWorkerExecutor("cairn-" + node.id() + "-snapshot", 1);
         consumer = vertx.eventBus().localConsumer(Bus.replication(node.id()), msg -> handle(msg.body()));
         tickTimer = vertx.setPeriodic(node.config().tickMillis(), t -> onTick());
         node.state().publish(replication.status());
@@ -104,6 +107,7 @@ final class ReplicationVerticle extends VerticleBase {
     public Future<?> stop() {
         stopped = true;
         vertx.cancelTimer(tickTimer);
+        if (snapshotThread != null) snapshotThread.close();
         try {
             logStore.close();
         } catch (RuntimeException e) {
@@ -345,7 +349,19 @@ final class ReplicationVerticle extends VerticleBase {
         });
     }
 
+    /**
+     * Answers the core's request for a chunk of the snapshot a follower needs. The first request
+     * for a snapshot point finds no file: a copy of state.db is made on the snapshot thread (this
+     * one must not wait seconds for it) and the request is answered once it exists. If the copy
+     * fails, the request stays unanswered and the core asks again after an election timeout.
+     */
     private void serveSnapshotRead(Ready.SnapshotRead r) {
+        if (!node.snapshots().has(r.meta())) {
+            makeSnapshotFile(r.meta()).onSuccess(v -> {
+                if (!stopped && !failed) serveSnapshotRead(r);
+            });
+            return;
+        }
         var chunk = node.snapshots().readChunk(r.meta(), r.offset(), r.bytesMax());
         log.debug("{} serves snapshot {} at {} to {}: {}", node.id(), r.meta().index(), r.offset(), r.peer(), chunk.isPresent());
         if (chunk.isPresent()) {
@@ -354,6 +370,30 @@ final class ReplicationVerticle extends VerticleBase {
             replication.snapshotUnavailable(r.peer(), r.meta());
         }
         scheduleFlush();
+    }
+
+    /** The copy of state.db for snapshot point {@code meta}, made once however many followers ask. */
+    private Future<Void> makeSnapshotFile(SnapshotMeta meta) {
+        Future<Void> making = makingSnapshots.get(meta);
+        if (making != null) return making;
+        var store = node.store();
+        if (store == null) return Future.failedFuture("no store (a snapshot is being installed)");
+        long started = System.nanoTime();
+        making = snapshotThread.executeBlocking(() -> {
+            node.snapshots().make(store, meta);
+            return null;
+        }, false);
+        makingSnapshots.put(meta, making);
+        making.onComplete(ar -> {
+            makingSnapshots.remove(meta);
+            if (ar.succeeded()) {
+                log.info("{} made the snapshot file of index {} for a follower in {} ms", node.id(), meta.index(),
+                        (System.nanoTime() - started) / 1_000_000);
+            } else {
+                log.warn("{} could not make the snapshot file of index {}: {}", node.id(), meta.index(), ar.cause().toString());
+            }
+        });
+        return making;
     }
 
     private void refuse(Object body) {

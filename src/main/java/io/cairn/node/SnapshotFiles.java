@@ -1,6 +1,8 @@
 package io.cairn.node;
 
 import io.cairn.raft.SnapshotMeta;
+import io.cairn.store.DocumentStore;
+import io.cairn.store.SnapshotInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -12,25 +14,76 @@ import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
  * The snapshot files of a node in {@code <dataDir>/snapshots}: {@code snap-<index>-<term>.db} for
- * complete snapshots (taken here or received), {@code recv-<index>-<term>.part} while one arrives in
- * chunks. Blocking file I/O: call it from worker threads only.
+ * complete snapshots (made here for a follower that needs one, or received),
+ * {@code taking-*.tmp} while one is made, {@code recv-<index>-<term>.part} while one arrives in
+ * chunks. A file made here for the snapshot point (index, term) is a copy of {@code state.db} taken
+ * when a follower first needed it, so it may hold more than that point: a node installing it
+ * skips the entries it already holds ({@link DocumentStore#applyBatch}). Blocking file I/O: call it
+ * from worker threads only.
  */
 final class SnapshotFiles {
     /** Complete snapshots kept: the newest one serves followers, the one before covers a race. */
     private static final int KEEP = 2;
 
     private final Path dir;
+    /** Held while a copy of state.db is made, and by whoever replaces state.db meanwhile. */
+    private final ReentrantLock copying = new ReentrantLock();
 
     SnapshotFiles(Path dataDir) {
         this.dir = dataDir.resolve("snapshots");
         try {
             Files.createDirectories(dir);
+            try (Stream<Path> s = Files.list(dir)) { // copies a crash interrupted
+                for (Path p : s.filter(p -> p.getFileName().toString().startsWith("taking-")).toList()) Files.deleteIfExists(p);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + dir, e);
+        }
+    }
+
+    /** Whether the complete snapshot file of {@code meta} exists. */
+    boolean has(SnapshotMeta meta) {
+        return Files.isRegularFile(file(meta));
+    }
+
+    /**
+     * Makes the file of the snapshot point {@code meta} from the store's current state (an online
+     * backup: seconds for a large store; applies go on). The store must have applied at least
+     * {@code meta.index()}.
+     */
+    void make(DocumentStore store, SnapshotMeta meta) {
+        copying.lock();
+        try {
+            if (has(meta)) return;
+            Path tmp = temp();
+            try {
+                SnapshotInfo info = store.snapshot(tmp);
+                if (info.index() < meta.index()) {
+                    throw new IllegalStateException("state.db holds index " + info.index() + ", behind the snapshot point " + meta.index());
+                }
+                commit(tmp, meta.index(), meta.term());
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make snapshot " + file(meta), e);
+        } finally {
+            copying.unlock();
+        }
+    }
+
+    /** Runs {@code action} (which replaces state.db) once no copy of it is being made, and none starts meanwhile. */
+    void whileNotCopying(Runnable action) {
+        copying.lock();
+        try {
+            action.run();
+        } finally {
+            copying.unlock();
         }
     }
 
@@ -42,7 +95,7 @@ final class SnapshotFiles {
         return file(meta.index(), meta.term());
     }
 
-    /** A fresh path for the state machine to write a new snapshot into, renamed by {@link #commit}. */
+    /** A fresh path to write a new snapshot into, renamed by {@link #commit}. */
     Path temp() {
         return dir.resolve("taking-" + System.nanoTime() + ".tmp");
     }
@@ -57,11 +110,6 @@ final class SnapshotFiles {
         }
         prune();
         return target;
-    }
-
-    /** The newest complete snapshot at or above {@code minIndex}, if any. */
-    Optional<Path> newest(long minIndex) {
-        return complete().stream().filter(p -> indexOf(p) >= minIndex).reduce((a, b) -> b);
     }
 
     private Path pending(SnapshotMeta meta) {

@@ -11,13 +11,10 @@ import io.cairn.store.SnapshotInfo;
 import io.cairn.store.StoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * proposals waiting on them, raises the applied index, and takes snapshots every
  * {@code snapshotEntries} applied entries. A worker verticle: applies are blocking JDBC.
  *
- * <p>A snapshot (an online backup of {@code state.db}, seconds for a large store) runs on a
- * thread of its own while applies go on; at most one at a time. Installing the leader's snapshot
- * waits for a local one still running, since it replaces the file that one reads.
+ * <p>A snapshot is {@code state.db} itself, made durable at the applied index (one fsync: applies
+ * are not synced, the log replays them), after which the log is compacted up to that index, as
+ * etcd does with its backend. No copy is made here: the leader copies {@code state.db} into a
+ * snapshot file only when a follower needs one ({@link SnapshotFiles#make}). Copying 100 MB at
+ * every snapshot stalled applies (and then competed for the CPU) for a second or more.
  */
 final class StateMachineVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(StateMachineVerticle.class);
@@ -40,11 +39,6 @@ final class StateMachineVerticle extends VerticleBase {
     private final Consumer<Long> onApplied;
     private long lastSnapshotIndex;
     private MessageConsumer<Object> consumer;
-    private WorkerExecutor snapshotter;
-    /** The snapshot being taken, or null; on this verticle's context. */
-    private Future<Long> snapshotting;
-    /** Completes when the backup running on the snapshotter thread ends (this thread may block on it). */
-    private CompletableFuture<Void> backupDone = CompletableFuture.completedFuture(null);
 
     /** {@code onApplied} hears every new applied index (change streams wake on it). */
     StateMachineVerticle(NodeContext node, Path dbFile, StoreOptions storeOptions, long lastSnapshotIndex,
@@ -58,7 +52,6 @@ final class StateMachineVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        snapshotter = vertx.createSharedWorkerExecutor("cairn-snapshot-" + node.id(), 1);
         consumer = vertx.eventBus().localConsumer(Bus.stateMachine(node.id()), msg -> {
             Object body = msg.body();
             if (body instanceof Bus.Apply a) {
@@ -66,10 +59,11 @@ final class StateMachineVerticle extends VerticleBase {
             } else if (body instanceof Bus.Install i) {
                 install(i);
             } else if (body instanceof Bus.TakeSnapshot t) {
-                snapshot().onComplete(ar -> {
-                    if (ar.succeeded()) t.waiter().complete(ar.result());
-                    else t.waiter().fail(ar.cause());
-                });
+                try {
+                    t.waiter().complete(snapshot());
+                } catch (RuntimeException e) {
+                    t.waiter().fail(e);
+                }
             }
         });
         return consumer.completion();
@@ -77,8 +71,6 @@ final class StateMachineVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        backupDone.join(); // the store closes after this verticle: no backup may still read it
-        if (snapshotter != null) snapshotter.close();
         return consumer == null ? Future.succeededFuture() : consumer.unregister();
     }
 
@@ -107,7 +99,13 @@ final class StateMachineVerticle extends VerticleBase {
         node.metrics().applied(entries.size());
         node.applied().advance(last);
         onApplied.accept(last);
-        if (snapshotting == null && last - lastSnapshotIndex >= node.config().snapshotEntries()) snapshot();
+        if (last - lastSnapshotIndex >= node.config().snapshotEntries()) {
+            try {
+                snapshot();
+            } catch (RuntimeException ex) {
+                log.warn("{} snapshot at {} failed: {}", node.id(), last, ex.toString());
+            }
+        }
     }
 
     private Command command(Entry e) {
@@ -121,58 +119,28 @@ final class StateMachineVerticle extends VerticleBase {
         }
     }
 
-    /**
-     * Starts a snapshot of the current state on the snapshotter thread (or answers the one already
-     * running); once it is written, tells the ReplicationVerticle to compact up to it. Answers its
-     * index (0: nothing applied yet).
-     */
-    private Future<Long> snapshot() {
-        if (snapshotting != null) return snapshotting;
-        DocumentStore store = node.store();
-        SnapshotFiles files = node.snapshots();
+    /** Makes the applied state durable and tells the ReplicationVerticle to compact the log up to it; answers its index. */
+    private long snapshot() {
         long started = System.nanoTime();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        backupDone = done;
-        Future<SnapshotInfo> written = snapshotter.executeBlocking(() -> {
-            Path tmp = files.temp();
-            try {
-                SnapshotInfo info = store.snapshot(tmp);
-                if (info.index() == 0) {
-                    Files.deleteIfExists(tmp);
-                    return info;
-                }
-                Path file = files.commit(tmp, info.index(), info.term());
-                return new SnapshotInfo(file, info.index(), info.term(), info.bytes());
-            } catch (RuntimeException | java.io.IOException e) {
-                Files.deleteIfExists(tmp);
-                throw e;
-            } finally {
-                done.complete(null);
-            }
-        }, false);
-        Future<Long> taken = written.map(info -> {
-            if (info.index() == 0) return 0L;
-            lastSnapshotIndex = Math.max(lastSnapshotIndex, info.index());
-            node.metrics().snapshot(System.nanoTime() - started);
-            vertx.eventBus().send(Bus.replication(node.id()), new Bus.SnapshotTaken(info.index(), info.file()), LocalCodec.LOCAL);
-            return info.index();
-        });
-        snapshotting = taken;
-        taken.onComplete(ar -> {
-            snapshotting = null;
-            if (ar.failed()) log.warn("{} snapshot failed: {}", node.id(), ar.cause().toString());
-        });
-        return taken;
+        SnapshotInfo info = node.store().sync();
+        if (info.index() == 0) return 0;
+        lastSnapshotIndex = info.index();
+        node.metrics().snapshot(System.nanoTime() - started);
+        vertx.eventBus().send(Bus.replication(node.id()), new Bus.SnapshotTaken(info.index()), LocalCodec.LOCAL);
+        return info.index();
     }
 
     private void install(Bus.Install i) {
-        backupDone.join(); // a local snapshot still reading the file this replaces
-        DocumentStore old = node.swapStore(null);
-        if (old != null) old.close();
-        DocumentStore.restore(i.file(), dbFile);
-        DocumentStore fresh = DocumentStore.open(dbFile, storeOptions);
-        node.swapStore(fresh);
-        lastSnapshotIndex = Math.max(lastSnapshotIndex, i.meta().index());
+        DocumentStore[] opened = new DocumentStore[1];
+        node.snapshots().whileNotCopying(() -> { // a copy for a follower may still read the file this replaces
+            DocumentStore old = node.swapStore(null);
+            if (old != null) old.close();
+            DocumentStore.restore(i.file(), dbFile);
+            opened[0] = DocumentStore.open(dbFile, storeOptions);
+            node.swapStore(opened[0]);
+        });
+        DocumentStore fresh = opened[0];
+        lastSnapshotIndex = Math.max(i.meta().index(), fresh.appliedIndex());
         node.proposals().supersededUpTo(i.meta().index());
         node.applied().advance(fresh.appliedIndex());
         onApplied.accept(fresh.appliedIndex());

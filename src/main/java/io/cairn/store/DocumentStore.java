@@ -133,6 +133,24 @@ public final class DocumentStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes the applied state durable (one fsync) and answers the index and term it covers: a Raft
+     * log may then be compacted up to that index, since {@code state.db} itself holds the state.
+     *
+     * @throws IllegalStateException if SQLite failed
+     */
+    public SnapshotInfo sync() {
+        synchronized (writeLock) {
+            ensureOpen();
+            try {
+                writer.sync();
+            } catch (SQLException e) {
+                throw new IllegalStateException("syncing " + file + " failed: " + e.getMessage(), e);
+            }
+            return new SnapshotInfo(file, writer.appliedIndex, writer.appliedTerm, 0);
+        }
+    }
+
     private void publish() {
         appliedIndex = writer.appliedIndex;
         appliedTerm = writer.appliedTerm;
@@ -534,7 +552,8 @@ public final class DocumentStore implements AutoCloseable {
     /**
      * Writes a consistent copy of the store to {@code target} (replaced if it exists) by SQLite
      * online backup, while applies go on; the copy holds the index and term it covers in its meta
-     * table. Thread-safe; uses its own connection and one read transaction for the whole copy.
+     * table. Thread-safe; uses its own connection and one read transaction for the whole copy (a
+     * large store takes seconds: not for a thread anything waits on).
      */
     public SnapshotInfo snapshot(Path target) {
         ensureOpen();

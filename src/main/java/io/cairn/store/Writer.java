@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -76,6 +77,26 @@ final class Writer implements AutoCloseable {
             while (rs.next()) counts.put(rs.getLong(1), rs.getLong(2));
         }
         conn.rollback();
+    }
+
+    /**
+     * Forces everything committed so far to disk: one transaction committed with
+     * {@code synchronous=FULL} syncs the WAL, and with it every earlier commit (batches are
+     * otherwise committed with {@code NORMAL}, which does not sync: the Raft log replays them).
+     */
+    void sync() throws SQLException {
+        conn.rollback(); // no batch is open between calls
+        conn.setAutoCommit(true); // the driver keeps a transaction open otherwise, and the level cannot change inside one
+        try (Statement st = conn.createStatement()) {
+            st.execute("PRAGMA synchronous = FULL");
+            try {
+                st.executeUpdate("UPDATE meta SET applied_index = applied_index WHERE id = 1");
+            } finally {
+                st.execute("PRAGMA synchronous = " + (o.synchronousOff() ? "OFF" : "NORMAL"));
+            }
+        } finally {
+            conn.setAutoCommit(false);
+        }
     }
 
     /**

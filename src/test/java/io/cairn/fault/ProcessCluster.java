@@ -484,10 +484,10 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
     private final java.util.concurrent.atomic.AtomicInteger snapshotCrashesAfter = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
-     * Asks the node for a snapshot ({@code POST /v1/snapshot}) and {@code kill -9}s it as soon as
-     * the snapshot's temp file appears in {@code <data>/snapshots} (a crash in the middle of the
-     * SQLite backup), or, if the snapshot finished before it was seen, right after the answer (a
-     * crash just after the log was compacted). Counted in {@link #snapshotCrashes()}.
+     * Asks the node for a snapshot ({@code POST /v1/snapshot}: state.db synced, the log compacted)
+     * and {@code kill -9}s it right after the answer (a crash just after the compaction), or as soon
+     * as a snapshot temp file appears in {@code <data>/snapshots} (a crash in the middle of the copy
+     * a leader makes for a follower, when one is being made then). Counted in {@link #snapshotCrashes()}.
      */
     @Override
     public void killDuringSnapshot(String id) {

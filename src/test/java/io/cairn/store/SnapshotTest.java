@@ -106,4 +106,24 @@ class SnapshotTest {
         }
     }
 
+    @Test
+    void syncAnswersTheAppliedPointAndApplyingGoesOnAfterIt() throws Exception {
+        try (StoreFixture f = new StoreFixture()) {
+            assertThat(f.store.sync().index()).as("nothing applied yet").isZero();
+            f.put("c", "k1", "{\"v\":1}");
+            f.put("c", "k2", "{\"v\":2}");
+            SnapshotInfo synced = f.store.sync();
+            assertThat(synced.index()).isEqualTo(f.store.appliedIndex()).isEqualTo(2);
+            assertThat(synced.term()).isEqualTo(f.store.appliedTerm());
+            assertThat(synced.file()).isEqualTo(f.dbFile());
+            f.put("c", "k3", "{\"v\":3}");
+            assertThat(f.store.sync().index()).isEqualTo(3);
+            String before = f.store.dump();
+            f.store.close();
+            f.store = DocumentStore.open(f.dbFile(), f.options);
+            assertThat(f.store.appliedIndex()).isEqualTo(3);
+            assertThat(f.store.dump()).as("the synced state is what the file holds").isEqualTo(before);
+        }
+    }
+
 }
