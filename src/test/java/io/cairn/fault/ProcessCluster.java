@@ -484,30 +484,75 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
     private final java.util.concurrent.atomic.AtomicInteger snapshotCrashesAfter = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
-     * Asks the node for a snapshot ({@code POST /v1/snapshot}: state.db synced, the log compacted)
-     * and {@code kill -9}s it right after the answer (a crash just after the compaction), or as soon
-     * as a snapshot temp file appears in {@code <data>/snapshots} (a crash in the middle of the copy
-     * a leader makes for a follower, when one is being made then). Counted in {@link #snapshotCrashes()}.
+     * A crash at a snapshot. On a follower: {@code POST /v1/snapshot} (state.db synced, the log
+     * compacted) and {@code kill -9} right after the answer. On the leader, in the middle of the
+     * copy of state.db it makes for a follower: a follower is killed, the leader's log compacted
+     * past it (once the leader applied {@value #ENTRIES_PAST} more entries, or after 5 s), the
+     * follower restarted, and the leader killed as soon as the copy's temp file appears in its
+     * {@code <data>/snapshots} (or after 10 s, counted "after"). Counted in {@link #snapshotCrashes()}.
      */
     @Override
     public void killDuringSnapshot(String id) {
         Node n = node(id);
         if (!n.serving()) return;
-        Path dir = n.dataDir.resolve("snapshots");
+        String follower = id.equals(leaderSeenBy(id))
+                ? nodes.values().stream().filter(o -> o != n && o.serving()).map(o -> o.id).findFirst().orElse(null) : null;
+        if (follower == null) {
+            snapshotAndKill(n);
+            return;
+        }
+        kill(follower);
+        long from = appliedIndex(id);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (appliedIndex(id) < from + ENTRIES_PAST && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+        }
+        HttpRequest req = HttpRequest.newBuilder(n.uri("/v1/snapshot")).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.noBody()).build();
+        try {
+            http.send(req, HttpResponse.BodyHandlers.discarding());
+        } catch (IOException e) {
+            // no answer: the follower may still need a snapshot; go on
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        restart(follower);
+        boolean during = awaitTakingSnapshot(n.dataDir.resolve("snapshots"), Duration.ofSeconds(10), null);
+        kill(id);
+        (during ? snapshotCrashesDuring : snapshotCrashesAfter).incrementAndGet();
+    }
+
+    static final int ENTRIES_PAST = 50;
+
+    private void snapshotAndKill(Node n) {
         HttpRequest req = HttpRequest.newBuilder(n.uri("/v1/snapshot")).timeout(Duration.ofSeconds(10))
                 .POST(HttpRequest.BodyPublishers.noBody()).build();
         var answer = http.sendAsync(req, HttpResponse.BodyHandlers.discarding());
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        boolean during = false;
-        while (!answer.isDone() && System.nanoTime() - deadline < 0) {
-            if (takingSnapshot(dir)) {
-                during = true;
-                break;
-            }
+        boolean during = awaitTakingSnapshot(n.dataDir.resolve("snapshots"), Duration.ofSeconds(10), answer);
+        kill(n.id);
+        (during ? snapshotCrashesDuring : snapshotCrashesAfter).incrementAndGet();
+    }
+
+    /** Waits for a snapshot temp file (true), the answer (if any) or the deadline (false). */
+    private static boolean awaitTakingSnapshot(Path dir, Duration timeout, java.util.concurrent.Future<?> answer) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while ((answer == null || !answer.isDone()) && System.nanoTime() - deadline < 0) {
+            if (takingSnapshot(dir)) return true;
             java.util.concurrent.locks.LockSupport.parkNanos(100_000);
         }
-        kill(id);
-        (during ? snapshotCrashesDuring : snapshotCrashesAfter).incrementAndGet();
+        return false;
+    }
+
+    /** The applied index a node reports in {@code GET /v1/cluster}, or -1. */
+    long appliedIndex(String id) {
+        HttpResponse<String> r = get(id, "/v1/cluster");
+        if (r == null || r.statusCode() != 200) return -1;
+        try {
+            return new JsonObject(r.body()).getLong("appliedIndex", -1L);
+        } catch (RuntimeException e) {
+            return -1;
+        }
     }
 
     private static boolean takingSnapshot(Path dir) {
