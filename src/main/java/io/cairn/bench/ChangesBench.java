@@ -110,6 +110,9 @@ public final class ChangesBench {
         long received;
     }
 
+    /** A write slower than this marks its second in the report. */
+    static final long SLOW_MILLIS = 250;
+
     private static final class Run {
         final Vertx vertx;
         final PrintStream out;
@@ -129,6 +132,8 @@ public final class ChangesBench {
         final LatencyHistogram afterAck = new LatencyHistogram();
         /** When each write was answered (0: not yet); indexed by the write's number. */
         java.util.concurrent.atomic.AtomicLongArray ackNanos;
+        /** The slowest answer among the writes sent in each second, in ms (to see when a stall happened). */
+        java.util.concurrent.atomic.AtomicLongArray slowestBySecond;
         final AtomicLong received = new AtomicLong();
         final AtomicLong outOfOrder = new AtomicLong();
         final AtomicLong acked = new AtomicLong();
@@ -185,6 +190,7 @@ public final class ChangesBench {
             long writes = (long) rate * (seconds + warmup);
             if (writes > 100_000_000L) throw new IllegalArgumentException("rate x (duration + warmup) must be at most 100,000,000 writes");
             ackNanos = new java.util.concurrent.atomic.AtomicLongArray((int) writes);
+            slowestBySecond = new java.util.concurrent.atomic.AtomicLongArray(seconds + warmup + 1);
             long warmupStarted = System.nanoTime();
             long started = warmupStarted + TimeUnit.SECONDS.toNanos(warmup);
             measureFrom = started;
@@ -199,7 +205,10 @@ public final class ChangesBench {
                         .compose(req -> req.putHeader("Content-Type", "application/json").send(Buffer.buffer(body)))
                         .onComplete(ar -> {
                             if (ar.succeeded() && ar.result().statusCode() / 100 == 2) {
-                                ackNanos.set(index, System.nanoTime());
+                                long answered = System.nanoTime();
+                                ackNanos.set(index, answered);
+                                slowestBySecond.accumulateAndGet((int) Math.min(slowestBySecond.length() - 1,
+                                        (sentNanos - warmupStarted) / 1_000_000_000L), (answered - sentNanos) / 1_000_000, Math::max);
                                 acked.incrementAndGet();
                                 if (sentNanos >= started) synchronized (ackLatency) {
                                     ackLatency.record(System.nanoTime() - sentNanos);
@@ -231,6 +240,12 @@ public final class ChangesBench {
                     out.printf(Locale.ROOT, "write latency (send to answer), ms: p50 %.2f  p99 %.2f  max %.2f%n",
                             ackLatency.valueAtPercentile(50) / 1e6, ackLatency.valueAtPercentile(99) / 1e6, ackLatency.max() / 1e6);
                 }
+                StringBuilder slow = new StringBuilder();
+                for (int sec = 0; sec < slowestBySecond.length(); sec++) {
+                    if (slowestBySecond.get(sec) >= SLOW_MILLIS) slow.append(" +").append(sec).append("s:").append(slowestBySecond.get(sec));
+                }
+                out.println("seconds (from the first write sent) whose slowest write took " + SLOW_MILLIS + " ms or more, ms:"
+                        + (slow.length() == 0 ? " none" : slow));
                 out.printf(Locale.ROOT, "deliveries: %d of %d (acknowledged writes x subscribers) within %.1f s of the first write;"
                         + " %d subscribers short; %d out of order or repeated%n", received.get(), expected, elapsed, lagging,
                         outOfOrder.get());

@@ -83,17 +83,30 @@ final class Writer implements AutoCloseable {
      * Forces everything committed so far to disk: one transaction committed with
      * {@code synchronous=FULL} syncs the WAL, and with it every earlier commit (batches are
      * otherwise committed with {@code NORMAL}, which does not sync: the Raft log replays them).
+     * The transaction must write a page, or its commit syncs nothing: SQLite skips an UPDATE that
+     * leaves a row as it was, so it flips {@code applied_index} and flips it back (the page is
+     * written, the content ends unchanged). Nothing to sync while nothing is applied.
      */
     void sync() throws SQLException {
         conn.rollback(); // no batch is open between calls
-        conn.setAutoCommit(true); // the driver keeps a transaction open otherwise, and the level cannot change inside one
+        setSynchronous("FULL");
         try (Statement st = conn.createStatement()) {
-            st.execute("PRAGMA synchronous = FULL");
-            try {
-                st.executeUpdate("UPDATE meta SET applied_index = applied_index WHERE id = 1");
-            } finally {
-                st.execute("PRAGMA synchronous = " + (o.synchronousOff() ? "OFF" : "NORMAL"));
-            }
+            st.executeUpdate("UPDATE meta SET applied_index = -applied_index WHERE id = 1");
+            st.executeUpdate("UPDATE meta SET applied_index = -applied_index WHERE id = 1");
+            conn.commit();
+        } catch (SQLException e) {
+            conn.rollback();
+            throw e;
+        } finally {
+            setSynchronous(o.synchronousOff() ? "OFF" : "NORMAL");
+        }
+    }
+
+    /** The level cannot change inside a transaction, and the driver keeps one open while autocommit is off. */
+    private void setSynchronous(String level) throws SQLException {
+        conn.setAutoCommit(true);
+        try (Statement st = conn.createStatement()) {
+            st.execute("PRAGMA synchronous = " + level);
         } finally {
             conn.setAutoCommit(false);
         }

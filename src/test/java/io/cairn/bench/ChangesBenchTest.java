@@ -39,7 +39,8 @@ class ChangesBenchTest {
             String report = out.toString(StandardCharsets.UTF_8);
             assertThat(code).as("exit code; report:%n%s%nerrors:%n%s", report, err.toString(StandardCharsets.UTF_8)).isZero();
             assertThat(report).contains("5 subscribers connected", "300 sent at 100/s", "300 acknowledged, 0 failed",
-                    "deliveries: 1500 of 1500", "0 subscribers short; 0 out of order or repeated");
+                    "deliveries: 1500 of 1500", "0 subscribers short; 0 out of order or repeated",
+                    "seconds (from the first write sent) whose slowest write took 250 ms or more, ms:");
             Matcher sendLag = Pattern.compile("lag from a write's send to its receipt, ms: p50 ([0-9.]+)").matcher(report);
             Matcher answerLag = Pattern.compile("lag from a write's answer to its receipt \\(0 if the change came first\\), ms: p50 ([0-9.]+)")
                     .matcher(report);

@@ -117,7 +117,10 @@ class SnapshotTest {
             assertThat(synced.term()).isEqualTo(f.store.appliedTerm());
             assertThat(synced.file()).isEqualTo(f.dbFile());
             f.put("c", "k3", "{\"v\":3}");
+            Path wal = Path.of(f.dbFile() + "-wal");
+            long walBefore = Files.size(wal);
             assertThat(f.store.sync().index()).isEqualTo(3);
+            assertThat(Files.size(wal)).as("the synced commit wrote a frame (an empty commit would sync nothing)").isGreaterThan(walBefore);
             String before = f.store.dump();
             f.store.close();
             f.store = DocumentStore.open(f.dbFile(), f.options);
