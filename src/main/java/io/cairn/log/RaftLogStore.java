@@ -233,8 +233,8 @@ public final class RaftLogStore implements AutoCloseable {
 
     /**
      * After this node took a snapshot covering {@code meta.index()}: records the meta; the entries
-     * up to it are dead from now on and deleted a few at a time by later writes. The entry at {@code meta.index()} must be stored with {@code meta.term()}
-     * (or be the current snapshot point).
+     * up to it are dead from now on and deleted a few at a time by later writes. The entry at
+     * {@code meta.index()} must be stored with {@code meta.term()} (or be the current snapshot point).
      */
     public void compact(SnapshotMeta meta) {
         Objects.requireNonNull(meta, "meta");

@@ -78,10 +78,10 @@ final class SnapshotFiles {
     }
 
     /** Runs {@code action} (which replaces state.db) once no copy of it is being made, and none starts meanwhile. */
-    void whileNotCopying(Runnable action) {
+    <T> T whileNotCopying(java.util.function.Supplier<T> action) {
         copying.lock();
         try {
-            action.run();
+            return action.get();
         } finally {
             copying.unlock();
         }

@@ -7,7 +7,6 @@ import io.cairn.store.Command;
 import io.cairn.store.CommandCodec;
 import io.cairn.store.DocumentStore;
 import io.cairn.store.IndexedCommand;
-import io.cairn.store.SnapshotInfo;
 import io.cairn.store.StoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -122,24 +121,23 @@ final class StateMachineVerticle extends VerticleBase {
     /** Makes the applied state durable and tells the ReplicationVerticle to compact the log up to it; answers its index. */
     private long snapshot() {
         long started = System.nanoTime();
-        SnapshotInfo info = node.store().sync();
-        if (info.index() == 0) return 0;
-        lastSnapshotIndex = info.index();
+        long index = node.store().sync();
+        if (index == 0) return 0;
+        lastSnapshotIndex = index;
         node.metrics().snapshot(System.nanoTime() - started);
-        vertx.eventBus().send(Bus.replication(node.id()), new Bus.SnapshotTaken(info.index()), LocalCodec.LOCAL);
-        return info.index();
+        vertx.eventBus().send(Bus.replication(node.id()), new Bus.SnapshotTaken(index), LocalCodec.LOCAL);
+        return index;
     }
 
     private void install(Bus.Install i) {
-        DocumentStore[] opened = new DocumentStore[1];
-        node.snapshots().whileNotCopying(() -> { // a copy for a follower may still read the file this replaces
+        DocumentStore fresh = node.snapshots().whileNotCopying(() -> { // a copy for a follower may still read the file this replaces
             DocumentStore old = node.swapStore(null);
             if (old != null) old.close();
             DocumentStore.restore(i.file(), dbFile);
-            opened[0] = DocumentStore.open(dbFile, storeOptions);
-            node.swapStore(opened[0]);
+            DocumentStore opened = DocumentStore.open(dbFile, storeOptions);
+            node.swapStore(opened);
+            return opened;
         });
-        DocumentStore fresh = opened[0];
         lastSnapshotIndex = Math.max(i.meta().index(), fresh.appliedIndex());
         node.proposals().supersededUpTo(i.meta().index());
         node.applied().advance(fresh.appliedIndex());

@@ -134,12 +134,12 @@ public final class DocumentStore implements AutoCloseable {
     }
 
     /**
-     * Makes the applied state durable (one fsync) and answers the index and term it covers: a Raft
-     * log may then be compacted up to that index, since {@code state.db} itself holds the state.
+     * Makes the applied state durable (one fsync) and answers the index it covers: a Raft log may
+     * then be compacted up to that index, since {@code state.db} itself holds the state.
      *
      * @throws IllegalStateException if SQLite failed
      */
-    public SnapshotInfo sync() {
+    public long sync() {
         synchronized (writeLock) {
             ensureOpen();
             try {
@@ -147,7 +147,7 @@ public final class DocumentStore implements AutoCloseable {
             } catch (SQLException e) {
                 throw new IllegalStateException("syncing " + file + " failed: " + e.getMessage(), e);
             }
-            return new SnapshotInfo(file, writer.appliedIndex, writer.appliedTerm, 0);
+            return writer.appliedIndex;
         }
     }
 

@@ -507,10 +507,8 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         while (appliedIndex(id) < from + ENTRIES_PAST && System.nanoTime() - deadline < 0) {
             java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
         }
-        HttpRequest req = HttpRequest.newBuilder(n.uri("/v1/snapshot")).timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.noBody()).build();
         try {
-            http.send(req, HttpResponse.BodyHandlers.discarding());
+            http.send(snapshotRequest(n), HttpResponse.BodyHandlers.discarding());
         } catch (IOException e) {
             // no answer: the follower may still need a snapshot; go on
         } catch (InterruptedException e) {
@@ -525,10 +523,12 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
 
     static final int ENTRIES_PAST = 50;
 
+    private static HttpRequest snapshotRequest(Node n) {
+        return HttpRequest.newBuilder(n.uri("/v1/snapshot")).timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody()).build();
+    }
+
     private void snapshotAndKill(Node n) {
-        HttpRequest req = HttpRequest.newBuilder(n.uri("/v1/snapshot")).timeout(Duration.ofSeconds(10))
-                .POST(HttpRequest.BodyPublishers.noBody()).build();
-        var answer = http.sendAsync(req, HttpResponse.BodyHandlers.discarding());
+        var answer = http.sendAsync(snapshotRequest(n), HttpResponse.BodyHandlers.discarding());
         boolean during = awaitTakingSnapshot(n.dataDir.resolve("snapshots"), Duration.ofSeconds(10), answer);
         kill(n.id);
         (during ? snapshotCrashesDuring : snapshotCrashesAfter).incrementAndGet();
@@ -546,12 +546,18 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
 
     /** The applied index a node reports in {@code GET /v1/cluster}, or -1. */
     long appliedIndex(String id) {
+        JsonObject c = clusterView(id);
+        return c == null ? -1 : c.getLong("appliedIndex", -1L);
+    }
+
+    /** A node's {@code GET /v1/cluster} answer, or null when it gives no readable 200. */
+    private JsonObject clusterView(String id) {
         HttpResponse<String> r = get(id, "/v1/cluster");
-        if (r == null || r.statusCode() != 200) return -1;
+        if (r == null || r.statusCode() != 200) return null;
         try {
-            return new JsonObject(r.body()).getLong("appliedIndex", -1L);
+            return new JsonObject(r.body());
         } catch (RuntimeException e) {
-            return -1;
+            return null;
         }
     }
 
@@ -744,10 +750,9 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
 
     /** What a node reports in {@code GET /v1/cluster}, for failure messages: leader, term, members. */
     String viewOf(String id) {
-        HttpResponse<String> r = get(id, "/v1/cluster");
-        if (r == null || r.statusCode() != 200) return "no answer" + (r == null ? "" : " (" + r.statusCode() + ")");
+        JsonObject c = clusterView(id);
+        if (c == null) return "no answer";
         try {
-            JsonObject c = new JsonObject(r.body());
             JsonObject leader = c.getJsonObject("leader");
             String members = c.getJsonArray("members").stream().map(m -> (JsonObject) m)
                     .map(m -> m.getString("id") + (m.getBoolean("voter", false) ? "" : "(learner)"))
@@ -761,14 +766,9 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
 
     /** The leader id a node reports in {@code GET /v1/cluster}, or null. */
     public String leaderSeenBy(String id) {
-        HttpResponse<String> r = get(id, "/v1/cluster");
-        if (r == null || r.statusCode() != 200) return null;
-        try {
-            JsonObject leader = new JsonObject(r.body()).getJsonObject("leader");
-            return leader == null ? null : leader.getString("id");
-        } catch (RuntimeException e) {
-            return null;
-        }
+        JsonObject c = clusterView(id);
+        JsonObject leader = c == null ? null : c.getJsonObject("leader");
+        return leader == null ? null : leader.getString("id");
     }
 
     private static final String NO_ANSWER = ": no /v1/cluster answer";
@@ -781,14 +781,14 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         List<String> problems = new ArrayList<>();
         for (Node n : nodes.values()) {
             if (!n.serving()) continue;
-            HttpResponse<String> r = get(n.id, "/v1/cluster");
-            if (r == null || r.statusCode() != 200) {
+            JsonObject c = clusterView(n.id);
+            if (c == null) {
                 problems.add(n.id + NO_ANSWER);
                 continue;
             }
             Map<String, String> want = new HashMap<>();
             for (Node other : nodes.values()) want.put(other.id, "127.0.0.1:" + proxy(other.id).port());
-            for (Object o : new JsonObject(r.body()).getJsonArray("members", new io.vertx.core.json.JsonArray())) {
+            for (Object o : c.getJsonArray("members", new io.vertx.core.json.JsonArray())) {
                 JsonObject m = (JsonObject) o;
                 String expected = want.get(m.getString("id"));
                 if (expected != null && !expected.equals(m.getString("raftAddress"))) {
