@@ -13,6 +13,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket08FrameEncoder;
@@ -52,6 +53,11 @@ public final class ChangeStreams {
     private static final String WRITABILITY_HANDLER = "cairn-changes-writable";
     /** Bytes of encoded pages a group delivery keeps to share between subscribers with the same filter. */
     static final long SHARED_PAGE_BYTES_MAX = 16 << 20;
+    /**
+     * Longest frame sent; longer messages go in continuation frames, as Vert.x's own write does.
+     * Vert.x's default (64 KiB) is what its clients accept unless told otherwise.
+     */
+    static final int FRAME_BYTES_MAX = io.vertx.core.http.HttpServerOptions.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE;
     /** Pages each event loop keeps for subscribers that lag a little (each at most pageBytesMax). */
     static final int PAGES_CACHED = 8;
     /** Most changes read for one subscriber at a time. */
@@ -339,7 +345,17 @@ public final class ChangeStreams {
         /** The WebSocket frames of {@code texts}, encoded by Netty into one buffer (empty when there are none). */
         ByteBuf frames(java.util.List<String> texts) {
             if (texts.isEmpty()) return io.netty.buffer.Unpooled.EMPTY_BUFFER;
-            for (String t : texts) encoder.write(new TextWebSocketFrame(t));
+            for (String t : texts) {
+                ByteBuf utf8 = io.netty.buffer.ByteBufUtil.writeUtf8(encoder.alloc(), t);
+                boolean first = true;
+                do { // a long message goes in fragments no client limit refuses
+                    ByteBuf part = utf8.readRetainedSlice(Math.min(FRAME_BYTES_MAX, utf8.readableBytes()));
+                    boolean last = !utf8.isReadable();
+                    encoder.write(first ? new TextWebSocketFrame(last, 0, part) : new ContinuationWebSocketFrame(last, 0, part));
+                    first = false;
+                } while (utf8.isReadable());
+                utf8.release();
+            }
             encoder.flush();
             java.util.List<ByteBuf> parts = new java.util.ArrayList<>();
             int size = 0;

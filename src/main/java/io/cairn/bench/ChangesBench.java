@@ -34,7 +34,7 @@ public final class ChangesBench {
             "  --subscribers N           WebSocket subscribers (default 1000)",
             "  --rate R                  writes per second (default 1000)",
             "  --duration SECONDS        how long writes are measured (default 10)",
-            "  --warmup SECONDS          writes sent before, not measured (default 15: a cold client and node back up for ~12 s)",
+            "  --warmup SECONDS          writes sent before, not measured (default 30: a cold client backs writes up for 10-20 s)",
             "  --connections N           HTTP connections for the writes (default 64)",
             "  --threads N               client event loops (default: CPUs)",
             "  --drain SECONDS           how long to wait for the last deliveries (default 30)");
@@ -50,7 +50,7 @@ public final class ChangesBench {
         int connections = 64;
         int threads = Runtime.getRuntime().availableProcessors();
         int drain = 30;
-        int warmup = 15;
+        int warmup = 30;
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];

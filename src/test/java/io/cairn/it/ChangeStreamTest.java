@@ -73,6 +73,67 @@ class ChangeStreamTest {
         for (Sub s : subs) s.socket.close();
     }
 
+    /**
+     * Subscribers of one node with different filters are served from one page, encoded once per
+     * filter and shared by the subscribers with the same one: each still gets exactly its own
+     * changes, in order, including frames longer than 125 bytes, 1 KiB and 64 KiB (each frame-length
+     * form of RFC 6455).
+     */
+    @Test
+    void subscribersWithDifferentFiltersShareAPageAndGetTheirOwnChanges() throws Exception {
+        String leader = cluster.awaitLeader();
+        long start = write("/v1/collections/mix/docs/k0", HttpMethod.PUT, "{}");
+        Map<String, String> queries = new java.util.LinkedHashMap<>();
+        queries.put("collection a", "?collection=mix&after=" + start);
+        queries.put("collection b", "?collection=mix&after=" + start);
+        queries.put("collection prev", "?collection=mix&prev=true&after=" + start);
+        queries.put("key", "?collection=mix&key=k1&after=" + start);
+        queries.put("all", "?after=" + start);
+        queries.put("other", "?collection=other-mix&after=" + start);
+        Map<String, Sub> subs = new java.util.LinkedHashMap<>();
+        for (var q : queries.entrySet()) subs.put(q.getKey(), subscribe(leader, q.getValue()));
+
+        String big = "x".repeat(70_000);
+        String mid = "y".repeat(2_000);
+        long r1 = write("/v1/collections/mix/docs/k1", HttpMethod.PUT, "{\"v\":1}");
+        long r2 = write("/v1/txn", HttpMethod.POST, "{\"ops\":["
+                + "{\"op\":\"put\",\"collection\":\"mix\",\"key\":\"k2\",\"doc\":{\"s\":\"" + mid + "\"}},"
+                + "{\"op\":\"put\",\"collection\":\"other-mix\",\"key\":\"x\",\"doc\":{\"v\":2}},"
+                + "{\"op\":\"put\",\"collection\":\"mix\",\"key\":\"k1\",\"doc\":{\"s\":\"" + big + "\"}}]}");
+        long r3 = write("/v1/collections/mix/docs/k2", HttpMethod.DELETE, null);
+
+        Map<String, List<String>> expected = Map.of(
+                "collection a", List.of(r1 + " mix/k1", r2 + " mix/k2", r2 + " mix/k1", r3 + " mix/k2"),
+                "collection b", List.of(r1 + " mix/k1", r2 + " mix/k2", r2 + " mix/k1", r3 + " mix/k2"),
+                "collection prev", List.of(r1 + " mix/k1", r2 + " mix/k2", r2 + " mix/k1", r3 + " mix/k2"),
+                "key", List.of(r1 + " mix/k1", r2 + " mix/k1"),
+                "all", List.of(r1 + " mix/k1", r2 + " mix/k2", r2 + " other-mix/x", r2 + " mix/k1", r3 + " mix/k2"),
+                "other", List.of(r2 + " other-mix/x"));
+        for (var e : subs.entrySet()) {
+            Sub s = e.getValue();
+            List<String> want = expected.get(e.getKey());
+            TestCluster.awaitTrue(e.getKey() + " gets " + want.size() + " changes", () -> s.changes().size() >= want.size());
+            // a progress frame after the last change shows nothing more is coming
+            TestCluster.awaitTrue(e.getKey() + " progress past " + r3, () -> s.frames.stream()
+                    .anyMatch(f -> f.getString("type").equals("progress") && f.getLong("rev") >= r3));
+            assertThat(s.changes()).as(e.getKey())
+                    .extracting(c -> c.getLong("rev") + " " + c.getString("collection") + "/" + c.getString("key"))
+                    .containsExactlyElementsOf(want);
+            for (JsonObject c : s.changes()) {
+                assertThat(c.containsKey("prev")).as(e.getKey() + " prev").isEqualTo(e.getKey().equals("collection prev"));
+                if (c.getLong("rev") == r2 && c.getString("key").equals("k1")) {
+                    assertThat(c.getJsonObject("doc").getString("s")).isEqualTo(big);
+                }
+                if (c.getLong("rev") == r2 && c.getString("key").equals("k2")) {
+                    assertThat(c.getJsonObject("doc").getString("s")).isEqualTo(mid);
+                }
+            }
+        }
+        JsonObject deleted = subs.get("collection prev").changes().get(3);
+        assertThat(deleted.getJsonObject("prev").getString("s")).isEqualTo(mid);
+        for (Sub s : subs.values()) s.socket.close().await(5, TimeUnit.SECONDS);
+    }
+
     private static Sub subscribe(String node, String query) throws Exception {
         Sub s = new Sub();
         // Handlers are set on the event loop as the connection completes, before any frame is dispatched.
