@@ -105,8 +105,16 @@ final class OutboundPeer {
                 if (ar.succeeded()) ar.result().close();
                 return;
             }
-            if (ar.failed()) retryLater("connect failed: " + ar.cause().getMessage());
-            else handshake(ar.result(), attempt);
+            if (ar.failed()) {
+                retryLater("connect failed: " + ar.cause().getMessage());
+            } else if (ar.result().localAddress().equals(ar.result().remoteAddress())) {
+                // Nothing listened on the peer's port and the kernel picked that very port for this
+                // side: a TCP self-connection, which holds the port the peer needs to restart on.
+                ar.result().close();
+                retryLater("connected to itself: the peer's port is free");
+            } else {
+                handshake(ar.result(), attempt);
+            }
         });
     }
 

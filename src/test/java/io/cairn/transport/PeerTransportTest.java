@@ -106,9 +106,20 @@ class PeerTransportTest {
         int port = b.transport.port();
         b.undeploy();
 
-        TestNode b2 = TestNode.start(vertx, TransportOptions.of(CLUSTER, "b", "127.0.0.1", port));
+        // a keeps dialling the free port meanwhile, and a dial can briefly hold it (TCP
+        // self-connection, which the transport closes at once): bind until it is free, with a deadline
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        TestNode b2 = null;
+        while (b2 == null) {
+            try {
+                b2 = TestNode.start(vertx, TransportOptions.of(CLUSTER, "b", "127.0.0.1", port));
+            } catch (java.net.BindException e) {
+                if (System.nanoTime() > deadline) throw e;
+            }
+        }
+        TestNode restarted = b2;
         a.run(() -> vertx.setPeriodic(10, id -> a.transport.send("b", payload(1, 8))));
-        b2.until("a frame from a after the restart", () -> b2.receivedFrom("a") > 0);
+        restarted.until("a frame from a after the restart", () -> restarted.receivedFrom("a") > 0);
         assertThat(a.call(() -> a.transport.stats().peers().get("b").connects())).isEqualTo(2);
     }
 
