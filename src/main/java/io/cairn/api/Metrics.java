@@ -60,6 +60,9 @@ public final class Metrics {
                 .tag("node", id).description("durable log appends: one transaction and one fsync each").register(registry);
         Gauge.builder("cairn_raft_fsync_max_seconds", m, x -> x.persistNanosMax() / 1e9).tag("node", id).register(registry);
         FunctionCounter.builder("cairn_applied_entries", m, NodeMetrics::appliedEntries).tag("node", id).register(registry);
+        FunctionTimer.builder("cairn_apply", m, NodeMetrics::applyBatches, NodeMetrics::applyNanos, TimeUnit.NANOSECONDS)
+                .tag("node", id).description("batches of committed entries applied to state.db: one transaction each, not synced")
+                .register(registry);
         FunctionTimer.builder("cairn_snapshots", m, NodeMetrics::snapshots, NodeMetrics::snapshotNanos, TimeUnit.NANOSECONDS)
                 .tag("node", id).register(registry);
         // The process itself: heap and memory pools, threads, CPU (process_cpu_usage, process_cpu_time_ns_total).

@@ -14,6 +14,7 @@ public final class NodeMetrics {
     private final AtomicLong persistNanosMax = new AtomicLong();
     private final LongAdder appliedEntries = new LongAdder();
     private final LongAdder applyBatches = new LongAdder();
+    private final LongAdder applyNanos = new LongAdder();
     private final LongAdder snapshots = new LongAdder();
     private final LongAdder snapshotNanos = new LongAdder();
     private final LongAdder proposals = new LongAdder();
@@ -27,9 +28,10 @@ public final class NodeMetrics {
         persistNanosMax.accumulateAndGet(nanos, Math::max);
     }
 
-    void applied(int entries) {
+    void applied(int entries, long nanos) {
         applyBatches.increment();
         appliedEntries.add(entries);
+        applyNanos.add(nanos);
     }
 
     void snapshot(long nanos) {
@@ -57,6 +59,7 @@ public final class NodeMetrics {
     public long persistNanosMax() { return persistNanosMax.get(); }
     public long appliedEntries() { return appliedEntries.sum(); }
     public long applyBatches() { return applyBatches.sum(); }
+    public long applyNanos() { return applyNanos.sum(); }
     public long snapshots() { return snapshots.sum(); }
     public long snapshotNanos() { return snapshotNanos.sum(); }
     public long proposals() { return proposals.sum(); }

@@ -79,6 +79,7 @@ final class StateMachineVerticle extends VerticleBase {
         List<IndexedCommand> batch = new ArrayList<>(entries.size());
         for (Entry e : entries) batch.add(new IndexedCommand(e.index(), e.term(), command(e)));
         List<ApplyResult> results;
+        long started = System.nanoTime();
         try {
             results = store.applyBatch(batch);
         } catch (RuntimeException e) {
@@ -95,7 +96,7 @@ final class StateMachineVerticle extends VerticleBase {
             node.proposals().applied(e.index(), e.term(), results.get(i));
         }
         long last = entries.get(entries.size() - 1).index();
-        node.metrics().applied(entries.size());
+        node.metrics().applied(entries.size(), System.nanoTime() - started);
         node.applied().advance(last);
         onApplied.accept(last);
         if (last - lastSnapshotIndex >= node.config().snapshotEntries()) {

@@ -55,6 +55,7 @@ public final class PeerTransport {
     private volatile int port = -1;
     private boolean stopped;
     private long refused;
+    private long accepted;
     private long malformed;
     private long unknownPeerDrops;
 
@@ -145,7 +146,7 @@ public final class PeerTransport {
         checkOwner();
         Map<String, PeerStats> peers = new HashMap<>();
         outbound.forEach((id, peer) -> peers.put(id, peer.stats()));
-        return new TransportStats(inbound.size(), refused, malformed, unknownPeerDrops, peers);
+        return new TransportStats(inbound.size(), accepted, refused, malformed, unknownPeerDrops, peers);
     }
 
     private Future<Void> listen() {
@@ -189,6 +190,7 @@ public final class PeerTransport {
             socket.close();
             return;
         }
+        accepted++;
         inbound.add(new Inbound(socket));
     }
 

@@ -6,6 +6,7 @@ import java.util.Map;
  * Counters of a {@link PeerTransport}, for metrics.
  *
  * @param inboundConnections   inbound connections open now (handshaken or not)
+ * @param acceptedConnections  inbound connections accepted since start (refused ones not counted)
  * @param refusedConnections   inbound connections closed for another cluster, a bad hello, or the limit
  * @param malformedConnections inbound connections closed for a malformed or oversized frame
  * @param unknownPeerDrops     messages dropped because their peer id was not in the peer map
@@ -13,6 +14,7 @@ import java.util.Map;
  */
 public record TransportStats(
         int inboundConnections,
+        long acceptedConnections,
         long refusedConnections,
         long malformedConnections,
         long unknownPeerDrops,

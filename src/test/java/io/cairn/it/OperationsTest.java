@@ -65,6 +65,8 @@ class OperationsTest {
         assertThat(metric(text, "cairn_raft_fsync_seconds_count", "")).isGreaterThanOrEqualTo(1);
         assertThat(metric(text, "cairn_raft_fsync_seconds_sum", "")).isGreaterThan(0);
         assertThat(metric(text, "cairn_raft_appended_entries_total", "")).isGreaterThanOrEqualTo(5);
+        assertThat(metric(text, "cairn_apply_seconds_count", "")).isGreaterThanOrEqualTo(1);
+        assertThat(metric(text, "cairn_apply_seconds_sum", "")).isGreaterThan(0);
         String follower = cluster.follower();
         assertThat(metric(text, "cairn_raft_replication_lag_entries", "peer=\"" + follower + "\"")).isBetween(0.0, 1000.0);
         assertThat(text).contains("cairn_snapshots_seconds_count");
