@@ -12,8 +12,10 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -36,9 +38,11 @@ final class TransportVerticle extends VerticleBase {
     /** Send {@code json} to {@code to} as a forwarded request; the waiter gets the response JSON. */
     record Forward(String to, byte[] json, Waiter<byte[]> waiter) {}
 
+    private record PendingForward(String to, Waiter<byte[]> waiter) {}
+
     private final NodeContext node;
     private final Function<byte[], Future<byte[]>> forwardHandler;
-    private final Map<Long, Waiter<byte[]>> forwards = new HashMap<>();
+    private final Map<Long, PendingForward> forwards = new HashMap<>();
     private long nextForwardId = 1;
     private PeerTransport transport;
     private io.cairn.raft.Membership membership = io.cairn.raft.Membership.EMPTY;
@@ -62,6 +66,7 @@ final class TransportVerticle extends VerticleBase {
         var c = node.config();
         transport = new PeerTransport(vertx, TransportOptions.of(c.clusterId(), c.nodeId(), c.raftHost(), c.raftPort()));
         transport.handler(this::receive);
+        transport.connectionLostHandler(this::connectionLost);
         consumer = vertx.eventBus().localConsumer(Bus.transport(node.id()), msg -> handle(msg.body()));
         return transport.start()
                 .compose(v -> consumer.completion())
@@ -75,7 +80,7 @@ final class TransportVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        forwards.values().forEach(w -> w.fail(new CairnException(ErrorCode.NOT_READY, "the node is stopping")));
+        forwards.values().forEach(f -> f.waiter().fail(new CairnException(ErrorCode.NOT_READY, "the node is stopping")));
         forwards.clear();
         Future<?> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
         return unregister.compose(v -> transport == null ? Future.succeededFuture() : transport.stop());
@@ -104,14 +109,16 @@ final class TransportVerticle extends VerticleBase {
         reachable = java.util.Set.copyOf(peers.keySet());
     }
 
-    private void send(String to, byte type, byte[] payload) {
+    /** False when the transport dropped the message (unknown peer, queue full, too large). */
+    private boolean send(String to, byte type, byte[] payload) {
         byte[] framed = new byte[payload.length + 1];
         framed[0] = type;
         System.arraycopy(payload, 0, framed, 1, payload.length);
         try {
-            transport.send(to, framed);
+            return transport.send(to, framed);
         } catch (IllegalArgumentException e) {
             log.warn("{} dropped a message to {}: {}", node.id(), to, e.getMessage());
+            return false;
         }
     }
 
@@ -128,9 +135,27 @@ final class TransportVerticle extends VerticleBase {
             return;
         }
         long id = nextForwardId++;
-        forwards.put(id, f.waiter());
+        forwards.put(id, new PendingForward(f.to(), f.waiter()));
         f.waiter().future().onComplete(ar -> forwards.remove(id));
-        send(f.to(), FORWARD_REQUEST, Buffer.buffer().appendLong(id).appendBytes(f.json()).getBytes());
+        if (!send(f.to(), FORWARD_REQUEST, Buffer.buffer().appendLong(id).appendBytes(f.json()).getBytes())) {
+            // never left this node: nothing was proposed
+            f.waiter().fail(new CairnException(ErrorCode.NOT_READY, "the link to the leader " + f.to() + " is backed up; retry"));
+        }
+    }
+
+    /**
+     * The connection to {@code peer} went down: writes forwarded to it may have been applied or
+     * not, and their answers would come from a process that is likely gone (a leader that
+     * stopped). They fail now as timeouts (504, may still commit) instead of holding the client
+     * for the whole write timeout.
+     */
+    private void connectionLost(String peer) {
+        List<PendingForward> lost = new ArrayList<>();
+        for (PendingForward f : forwards.values()) if (f.to().equals(peer)) lost.add(f);
+        for (PendingForward f : lost) {
+            f.waiter().fail(new CairnException(ErrorCode.TIMEOUT,
+                    "the connection to the leader " + peer + " closed before it answered; the write may or may not have been applied"));
+        }
     }
 
     private void receive(String from, byte[] payload) {
@@ -171,7 +196,7 @@ final class TransportVerticle extends VerticleBase {
     private void forwardAnswered(byte[] payload) {
         Buffer b = Buffer.buffer(payload);
         if (b.length() < 9) throw new IllegalArgumentException("short forward response");
-        Waiter<byte[]> w = forwards.remove(b.getLong(1));
-        if (w != null) w.complete(b.getBytes(9, b.length()));
+        PendingForward f = forwards.remove(b.getLong(1));
+        if (f != null) f.waiter().complete(b.getBytes(9, b.length()));
     }
 }

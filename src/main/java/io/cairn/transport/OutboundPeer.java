@@ -29,6 +29,7 @@ final class OutboundPeer {
     private final TransportOptions options;
     private final String peerId;
     private final PeerAddress address;
+    private final Runnable onLost;
     private final ArrayDeque<Buffer> queue = new ArrayDeque<>();
     private State state = State.IDLE;
     private NetSocket socket;
@@ -42,27 +43,29 @@ final class OutboundPeer {
     private long connects;
     private long failuresTotal;
 
-    OutboundPeer(Vertx vertx, NetClient client, TransportOptions options, String peerId, PeerAddress address) {
+    /** {@code onLost} runs when a connection that was up fails, and when the peer is closed. */
+    OutboundPeer(Vertx vertx, NetClient client, TransportOptions options, String peerId, PeerAddress address, Runnable onLost) {
         this.vertx = vertx;
         this.client = client;
         this.options = options;
         this.peerId = peerId;
         this.address = address;
+        this.onLost = onLost;
     }
 
     PeerAddress address() {
         return address;
     }
 
-    /** Writes the payload now if the socket can take it, else queues it (or drops it when full). */
-    void send(byte[] payload) {
+    /** Writes the payload now if the socket can take it, else queues it; false if it was dropped (queue full, closed). */
+    boolean send(byte[] payload) {
         if (state == State.CLOSED) {
             dropped++;
-            return;
+            return false;
         }
         if (state == State.CONNECTED && queue.isEmpty() && !socket.writeQueueFull()) {
             write(Frames.frame(payload));
-            return;
+            return true;
         }
         long frameBytes = payload.length + (long) Frames.HEADER_BYTES;
         if (queuedBytes + frameBytes > options.queueBytesMax() || queue.size() >= options.queueMessagesMax()) {
@@ -71,12 +74,13 @@ final class OutboundPeer {
                 log.warn("[{}] queue to {} full ({} bytes, {} messages): dropped {} so far", options.nodeId(), peerId,
                         queuedBytes, queue.size(), dropped);
             }
-            return;
+            return false;
         }
         queue.add(Frames.frame(payload));
         queuedBytes += frameBytes;
         if (state == State.IDLE) dial();
         else if (state == State.CONNECTED) flush();
+        return true;
     }
 
     void countReceived() {
@@ -84,12 +88,14 @@ final class OutboundPeer {
     }
 
     void close() {
+        boolean wasOpen = state != State.CLOSED;
         state = State.CLOSED;
         epoch++;
         cancelTimer();
         closeSocket();
         queue.clear();
         queuedBytes = 0;
+        if (wasOpen) onLost.run();
     }
 
     PeerStats stats() {
@@ -198,6 +204,7 @@ final class OutboundPeer {
         long delayMillis = backoffMillis(failures);
         logFailure(reason, wasConnected, delayMillis);
         state = State.BACKOFF;
+        if (wasConnected) onLost.run();
         timerId = vertx.setTimer(delayMillis, id -> {
             timerId = -1;
             if (state != State.BACKOFF) return;

@@ -48,6 +48,7 @@ public final class PeerTransport {
     private final Set<Inbound> inbound = new HashSet<>();
     private final Map<String, Inbound> inboundByPeer = new HashMap<>();
     private BiConsumer<String, byte[]> handler = (peer, payload) -> {};
+    private java.util.function.Consumer<String> lostHandler = peer -> {};
     private Context context;
     private Thread owner;
     private NetServer server;
@@ -111,16 +112,17 @@ public final class PeerTransport {
             if (address == null || !address.equals(outbound.get(id).address())) dropPeer(id, address == null);
         }
         next.forEach((id, address) -> outbound.computeIfAbsent(id,
-                k -> new OutboundPeer(vertx, client, options, id, address)));
+                k -> new OutboundPeer(vertx, client, options, id, address, () -> lostHandler.accept(id))));
     }
 
     /**
      * Queues {@code payload} for {@code peerId} (dialling if needed). Dropped and counted if the
-     * peer is unknown or its queue is full. The caller must not change the array afterwards.
+     * peer is unknown or its queue is full: then it answers false. The caller must not change the
+     * array afterwards.
      *
      * @throws IllegalArgumentException if the payload is larger than frameBytesMax
      */
-    public void send(String peerId, byte[] payload) {
+    public boolean send(String peerId, byte[] payload) {
         checkOwner();
         if (payload.length > options.frameBytesMax()) {
             throw new IllegalArgumentException(payload.length + " bytes exceed frameBytesMax " + options.frameBytesMax());
@@ -132,14 +134,22 @@ public final class PeerTransport {
                 log.info("[{}] dropped a message to {}, not a peer of this node ({} such drops so far)", options.nodeId(),
                         peerId, unknownPeerDrops);
             }
-            return;
+            return false;
         }
-        peer.send(payload);
+        return peer.send(payload);
     }
 
     /** Sets who receives payloads: {@code (fromPeerId, payload)}, on the event loop, in arrival order. */
     public void handler(BiConsumer<String, byte[]> handler) {
         this.handler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /**
+     * Sets who hears that the connection to a peer went down after it was up, or that the peer was
+     * removed: what was written to it may or may not have arrived. On the event loop.
+     */
+    public void connectionLostHandler(java.util.function.Consumer<String> lostHandler) {
+        this.lostHandler = Objects.requireNonNull(lostHandler, "lostHandler");
     }
 
     public TransportStats stats() {

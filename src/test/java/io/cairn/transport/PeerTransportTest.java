@@ -229,12 +229,39 @@ class PeerTransportTest {
     void theMessageCountBoundsTheQueueToo() throws Exception {
         TestNode a = TestNode.start(vertx, TransportOptions.of(CLUSTER, "a", "127.0.0.1", 0).withQueue(1 << 25, 5));
         a.run(() -> a.transport.setPeers(Map.of("down", "127.0.0.1:1")));
-        a.run(() -> {
-            for (int i = 0; i < 20; i++) a.transport.send("down", payload(i, 4));
+        List<Boolean> taken = a.call(() -> {
+            List<Boolean> t = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) t.add(a.transport.send("down", payload(i, 4)));
+            return t;
         });
         PeerStats stats = a.call(() -> a.transport.stats().peers().get("down"));
         assertThat(stats.queuedMessages()).isEqualTo(5);
         assertThat(stats.droppedMessages()).isEqualTo(15);
+        assertThat(taken.subList(0, 5)).containsOnly(true);
+        assertThat(taken.subList(5, 20)).containsOnly(false);
+        assertThat(a.call(() -> a.transport.send("nobody", payload(0, 4)))).isFalse();
+    }
+
+    /** Forwarded writes wait on the connection they went out on: its loss is told once, with the peer's id. */
+    @Test
+    void theLossOfAConnectionThatWasUpIsTold() throws Exception {
+        TestNode a = node("a");
+        TestNode b = node("b");
+        List<String> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
+        a.run(() -> a.transport.connectionLostHandler(lost::add));
+        connect(a, b);
+        sendMany(a, "b", 10);
+        assertInOrder(b, "a", 10);
+        assertThat(lost).isEmpty();
+        b.undeploy();
+        a.until("a heard that b is gone", () -> !lost.isEmpty());
+        assertThat(lost).containsExactly("b");
+        // failing redials of a peer never reached again are not losses
+        a.run(() -> a.transport.send("b", payload(11, 4)));
+        a.until("a redialled b and failed", () -> a.transport.stats().peers().get("b").failures() >= 3);
+        assertThat(lost).containsExactly("b");
+        a.run(() -> a.transport.setPeers(Map.of()));
+        assertThat(lost).containsExactly("b", "b"); // removing the peer drops what waited for it
     }
 
     @Test
