@@ -4,8 +4,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -252,7 +250,7 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
     }
 
     private void create() {
-        int[] ports = freePorts(2 * options.nodes);
+        int[] ports = io.cairn.Ports.free(2 * options.nodes);
         for (int i = 0; i < options.nodes; i++) {
             String id = "n" + (i + 1);
             Path dir = root.resolve(id);
@@ -273,30 +271,6 @@ public final class ProcessCluster implements AutoCloseable, FaultSchedule.Target
         }
     }
 
-    /** Free TCP ports on 127.0.0.1, all distinct (held open together while chosen). */
-    static int[] freePorts(int count) {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                s.setReuseAddress(true);
-                held.add(s);
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (ServerSocket s : held) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            }
-        }
-    }
 
     /** {@code CAIRN_PEERS}, the same for every node: each node at the port of its proxy. */
     String peers() {

@@ -177,7 +177,9 @@ class ProcessClusterTest {
 
     @Test
     void freePortsAreDistinct() {
-        int[] ports = ProcessCluster.freePorts(20);
+        int[] ports = io.cairn.Ports.free(20);
         assertThat(java.util.Arrays.stream(ports).distinct().count()).isEqualTo(20);
+        // below the ephemeral range: no outgoing connection can be given one of them meanwhile
+        assertThat(java.util.Arrays.stream(ports).boxed().toList()).allMatch(p -> p >= 10_000 && p < io.cairn.Ports.ephemeralStart());
     }
 }

@@ -12,7 +12,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,10 +47,11 @@ final class TestCluster implements AutoCloseable {
         this.size = size;
         this.extraEnv = extraEnv;
         this.root = Files.createTempDirectory("cairn-it-");
+        int[] free = io.cairn.Ports.free(2 * size);
         for (int i = 1; i <= size; i++) {
             String id = "n" + i;
             ids.add(id);
-            ports.put(id, new int[] {freePort(), freePort()});
+            ports.put(id, new int[] {free[2 * i - 2], free[2 * i - 1]});
         }
     }
 
@@ -64,12 +64,6 @@ final class TestCluster implements AutoCloseable {
 
     List<String> ids() {
         return ids;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     private CairnConfig config(String id) {
@@ -123,7 +117,7 @@ final class TestCluster implements AutoCloseable {
      */
     String joinNode(String via) throws IOException {
         String id = "n" + (ports.size() + 1);
-        ports.put(id, new int[] {freePort(), freePort()});
+        ports.put(id, io.cairn.Ports.free(2));
         nodeEnv.put(id, Map.of("CAIRN_JOIN", "127.0.0.1:" + httpPort(via), "CAIRN_PEERS", ""));
         startNode(id);
         return id;

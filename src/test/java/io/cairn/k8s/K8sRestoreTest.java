@@ -39,7 +39,7 @@ class K8sRestoreTest {
         long backupRev = takeBackup(backup, 20);
 
         Manifests k8s = Manifests.load();
-        int base = StatefulSetSim.freePortBlock(20)[0];
+        int base = io.cairn.Ports.freeBlock(20);
         StringBuilder hosts = new StringBuilder();
         List<CairnConfig> configs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {

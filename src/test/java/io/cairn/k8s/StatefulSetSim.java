@@ -5,8 +5,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +20,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -122,9 +119,9 @@ final class StatefulSetSim implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try {
             this.statefulSet = (String) Manifests.at(k8s.statefulSet(), "metadata", "name");
-            int[] base = freePortBlock(2 * PODS_MAX);
-            this.httpBase = base[0];
-            this.raftBase = base[0] + PODS_MAX;
+            int base = io.cairn.Ports.freeBlock(2 * PODS_MAX);
+            this.httpBase = base;
+            this.raftBase = base + PODS_MAX;
             this.api = FakeKubeApi.start(vertx, root.resolve("serviceaccount"), NAMESPACE, statefulSet, 0);
             Path configMount = Path.of(k8s.args().get(1));
             this.conf = root.resolve("configmap").resolve(configMount.getFileName().toString());
@@ -467,24 +464,6 @@ final class StatefulSetSim implements AutoCloseable {
         }
     }
 
-    /** {@code n} consecutive ports free on 127.0.0.1, below the usual ephemeral range. */
-    static int[] freePortBlock(int n) throws IOException {
-        SplittableRandom random = new SplittableRandom();
-        InetAddress lo = InetAddress.getByName("127.0.0.1");
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int base = 20_000 + random.nextInt(12_000 - n);
-            boolean free = true;
-            for (int p = base; p < base + n && free; p++) {
-                try (ServerSocket s = new ServerSocket(p, 1, lo)) {
-                    s.setReuseAddress(true);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) return new int[] {base};
-        }
-        throw new IOException("no block of " + n + " free ports on 127.0.0.1");
-    }
 
     Path root() {
         return root;

@@ -8,7 +8,6 @@ import io.vertx.core.Vertx;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -193,11 +192,7 @@ class PeerTransportTest {
 
     @Test
     void theQueueStaysWithinItsBoundsWhileThePeerIsDown() throws Exception {
-        int deadPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            deadPort = s.getLocalPort();
-        }
-        String dead = "127.0.0.1:" + deadPort;
+        String dead = "127.0.0.1:" + io.cairn.Ports.free(1)[0];
         TestNode a = TestNode.start(vertx, TransportOptions.of(CLUSTER, "a", "127.0.0.1", 0)
                 .withFrameBytesMax(2_000).withQueue(10_000, 1_000).withBackoffMillis(5, 20));
         a.run(() -> a.transport.setPeers(Map.of("down", dead)));
