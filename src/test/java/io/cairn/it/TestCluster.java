@@ -57,9 +57,19 @@ final class TestCluster implements AutoCloseable {
 
     static TestCluster start(int size, Map<String, String> extraEnv) throws IOException {
         TestCluster c = new TestCluster(size, extraEnv);
-        for (String id : c.ids) c.startAsync(id);
-        for (String id : c.ids) c.awaitStarted(id);
-        return c;
+        try {
+            for (String id : c.ids) c.startAsync(id);
+            for (String id : c.ids) c.awaitStarted(id);
+            return c;
+        } catch (RuntimeException e) {
+            // a node that did not start must not leave the others running, or the temp directory
+            try {
+                c.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     List<String> ids() {
@@ -214,7 +224,8 @@ final class TestCluster implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        for (String id : new ArrayList<>(nodes.keySet())) stopNode(id);
+        // every Vert.x instance, including those of nodes that failed to start
+        for (String id : new ArrayList<>(vertxes.keySet())) stopNode(id);
         try {
             clientVertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception ignored) {
