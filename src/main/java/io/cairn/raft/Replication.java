@@ -398,7 +398,7 @@ public final class Replication {
         if (!ready.committedEntries().isEmpty()) {
             appliedIndex = Math.max(appliedIndex, ready.committedEntries().get(ready.committedEntries().size() - 1).index());
         }
-        if (role == Role.LEADER && maybeCommit()) broadcastAppend();
+        if (role == Role.LEADER) maybeCommit();
     }
 
     private boolean viewChanged() {
@@ -832,12 +832,8 @@ public final class Replication {
         if (pr.state == Progress.State.SNAPSHOT && pr.match >= pr.snapshotMeta.index()) {
             pr.becomeProbe();
         }
-        if (maybeCommit()) {
-            if (role != Role.LEADER) return;
-            broadcastAppend();
-        } else if (wasPaused) {
-            sendAppend(pr, false);
-        }
+        if (maybeCommit() && role != Role.LEADER) return;
+        if (wasPaused) sendAppend(pr, false);
         while (sendAppend(pr, false)) {
             if (pr.state != Progress.State.REPLICATE) break;
         }
@@ -900,7 +896,7 @@ public final class Replication {
                 pr.next = pr.match + 1;
                 sendAppend(pr, true);
             }
-            if (maybeCommit()) broadcastAppend();
+            maybeCommit();
             return;
         }
         if (!current || pr.snapshotReadPending || r.nextOffset() == pr.snapshotOffset) return;
@@ -912,6 +908,12 @@ public final class Replication {
      * Raft paper §5.3 and §5.4.2: advance the commit index to the highest index stored on a quorum
      * of voters, but only if that entry is of the current term (older entries commit indirectly).
      * The leader's own copy counts once durable ({@code persistedIndex}).
+     *
+     * <p>Followers hear of the new commit index with the next append or heartbeat sent to them (at
+     * once under load, within a heartbeat interval when idle), never in a message of its own, as in
+     * hashicorp/raft (etcd-io/raft broadcasts one). A message of its own made each follower wake,
+     * apply and compete for the CPU while the leader applied and answered the client: one
+     * connection's write p50 was ~0.5 ms higher on 2 cores, and every write cost ~20% more CPU.
      */
     private boolean maybeCommit() {
         long index = quorumValue(p -> p.match, persistedIndex);

@@ -2,6 +2,7 @@ package io.cairn.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.cairn.raft.Message.AppendEntries;
 import io.cairn.raft.Message.AppendResponse;
@@ -76,6 +77,35 @@ class ReplicationTest {
         Ready second = n.rep.ready();
         assertThat(second.committedEntries()).extracting(Entry::index).containsExactly(2L);
         assertThat(second.hardState()).as("a commit alone costs no disk write").isNull();
+    }
+
+    @Test
+    void followersHearOfACommitWithTheNextAppendOrHeartbeatNotInAMessageOfItsOwn() {
+        Replication r = Direct.node("n1", 2, List.of());
+        Direct.elect(r); // term 3, its no-op at index 1
+        r.step(new AppendResponse("n2", "n1", 3, true, 1, 0, 0));
+        r.step(new AppendResponse("n3", "n1", 3, true, 1, 0, 0));
+        List<Ready> committing = Direct.drain(r);
+        assertThat(r.commitIndex()).isEqualTo(1);
+        assertThat(committing.stream().flatMap(x -> x.committedEntries().stream()).map(Entry::index)).containsExactly(1L);
+        assertThat(Direct.messages(committing)).as("no message only to announce the commit").isEmpty();
+
+        r.propose(new byte[] {1});
+        List<AppendEntries> next = Direct.messages(Direct.drain(r), AppendEntries.class);
+        assertThat(next).extracting(AppendEntries::to).containsExactlyInAnyOrder("n2", "n3");
+        assertThat(next).allSatisfy(a -> {
+            assertThat(a.commit()).isEqualTo(1);
+            assertThat(a.entries()).extracting(Entry::index).containsExactly(2L);
+        });
+
+        r.step(new AppendResponse("n2", "n1", 3, true, 2, 0, 0));
+        Direct.drain(r);
+        assertThat(r.commitIndex()).isEqualTo(2);
+        r.tick(); // heartbeatTicks = 1
+        List<Message.Heartbeat> beats = Direct.messages(Direct.drain(r), Message.Heartbeat.class);
+        assertThat(beats).extracting(Message.Heartbeat::to, Message.Heartbeat::commit)
+                .as("a heartbeat tells each follower the commit index, up to what it holds")
+                .containsExactlyInAnyOrder(tuple("n2", 2L), tuple("n3", 1L));
     }
 
     @Test
