@@ -61,10 +61,6 @@ final class Progress {
     }
 
     /**
-     * A rejection of the append whose prevIndex was {@code rejected}; {@code matchHint} is where the
-     * logs may agree. Returns false for a stale rejection.
-     */
-    /**
      * The follower lost entries it had acknowledged (its disk was wiped): outside Raft's model, so
      * the match index goes down here and only here. Commit never moves back; the follower is
      * probed again from {@code lastIndex + 1} (and sent a snapshot if that is compacted away).
@@ -78,6 +74,10 @@ final class Progress {
         snapshotMeta = null;
     }
 
+    /**
+     * A rejection of the append whose prevIndex was {@code rejected}; {@code matchHint} is where the
+     * logs may agree. Returns false for a stale rejection.
+     */
     boolean maybeDecrTo(long rejected, long matchHint) {
         if (state == State.REPLICATE) {
             if (rejected <= match) return false;
