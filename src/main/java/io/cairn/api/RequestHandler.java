@@ -448,11 +448,17 @@ public final class RequestHandler {
 
     /**
      * {@code GET /v1/backup}: a consistent copy of this node's store (SQLite online backup into a
-     * temp file), streamed from disk, then deleted.
+     * temp file), streamed from disk, then deleted. By default of whatever this node has applied
+     * (so a lone survivor of a lost quorum can still be backed up); {@code consistency} and
+     * {@code minRev} wait as for a read, so {@code consistency=linearizable} holds every write
+     * acknowledged before the request.
      */
     public Future<ApiResponse> backup(io.vertx.ext.web.RoutingContext ctx) {
+        String consistency = ctx.request().getParam("consistency");
+        ReadOptions o = new ReadOptions(consistency == null ? Consistency.LOCAL : Consistency.parse(consistency),
+                HttpApi.longParam(ctx, "minRev", 0, 0, Long.MAX_VALUE));
         java.nio.file.Path tmp = node.config().dataDir().resolve("backup-" + System.nanoTime() + ".db.tmp");
-        return node.read(s -> s.snapshot(tmp)).compose(info -> {
+        return barrier(o).compose(i -> node.read(s -> s.snapshot(tmp))).compose(info -> {
             var resp = ctx.response()
                     .putHeader("Content-Type", "application/vnd.sqlite3")
                     .putHeader("Content-Disposition", "attachment; filename=\"cairn-" + info.index() + ".db\"")

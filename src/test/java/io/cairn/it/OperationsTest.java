@@ -75,20 +75,31 @@ class OperationsTest {
     @Test
     void snapshotBackupAndRestoreHoldExactlyTheAcknowledgedDocuments() throws Exception {
         String leader = cluster.awaitLeader();
+        long lastRev = 0;
         for (int i = 0; i < 10; i++) {
-            assertThat(cluster.call(leader, HttpMethod.PUT, "/v1/collections/bk/docs/d" + i, "{\"i\":" + i + "}").statusCode()).isEqualTo(201);
+            var put = cluster.call(leader, HttpMethod.PUT, "/v1/collections/bk/docs/d" + i, "{\"i\":" + i + "}");
+            assertThat(put.statusCode()).isEqualTo(201);
+            lastRev = json(put).getLong("rev");
         }
         var snap = cluster.call(leader, HttpMethod.POST, "/v1/snapshot", null);
         assertThat(snap.statusCode()).isEqualTo(200);
         assertThat(json(snap).getLong("rev")).isGreaterThanOrEqualTo(10);
 
         String follower = cluster.follower();
-        var backup = cluster.call(follower, HttpMethod.GET, "/v1/backup?consistency=local", null);
+        assertThat(cluster.call(follower, HttpMethod.GET, "/v1/backup?consistency=sometimes", null).statusCode()).isEqualTo(400);
+        assertThat(cluster.call(follower, HttpMethod.GET, "/v1/backup?minRev=-1", null).statusCode()).isEqualTo(400);
+        // A follower may not have applied the last write yet (it hears of the commit with the next
+        // append or heartbeat): minRev waits for it, as for a read.
+        var backup = cluster.call(follower, HttpMethod.GET, "/v1/backup?minRev=" + lastRev, null);
         assertThat(backup.statusCode()).isEqualTo(200);
         assertThat(backup.getHeader("Content-Type")).isEqualTo("application/vnd.sqlite3");
         byte[] bytes = backup.body().getBytes();
         assertThat(new String(Arrays.copyOf(bytes, 15), StandardCharsets.US_ASCII)).isEqualTo("SQLite format 3");
         long backupRev = Long.parseLong(backup.getHeader("X-Cairn-Rev"));
+        assertThat(backupRev).isGreaterThanOrEqualTo(lastRev);
+        var linearizable = cluster.call(follower, HttpMethod.GET, "/v1/backup?consistency=linearizable", null);
+        assertThat(linearizable.statusCode()).isEqualTo(200);
+        assertThat(Long.parseLong(linearizable.getHeader("X-Cairn-Rev"))).isGreaterThanOrEqualTo(lastRev);
         Path file = tmp.resolve("backup.db");
         Files.write(file, bytes);
         cluster.call(leader, HttpMethod.PUT, "/v1/collections/bk/docs/after", "{}");
